@@ -1,0 +1,141 @@
+"""The hot-path cache: a Budget that is re-read only when a projected allocation could matter.
+
+Policy, for a projected allocation of ``n`` bytes against the last reading ``B``:
+
+1. The first call, and the first call after a fork, discovers the sources (walks
+   /proc/self/cgroup and /proc/self/mountinfo), opens their files and reads them.
+2. Small: ``n < max(SMALL_FLOOR, B.available // SMALL_DIVISOR)`` (1 MiB, or 1/64 of what was
+   available) returns ``B`` and reads no file. Staleness cannot flip such a verdict unless
+   almost all memory vanished since the last reading, and then the next large projection
+   notices. On this machine that is anything under ~380 MiB.
+3. Large: ``n >= B.available // LARGE_DIVISOR`` (a quarter of what was left) always
+   refreshes: such an allocation can exhaust memory on its own, and writing even 1/4 of a
+   budget costs milliseconds against a refresh of tens of microseconds.
+4. In between: refresh when ``B`` is older than ``MAX_AGE`` (0.1 s). That bounds both the
+   staleness of the figure and the refresh rate, to 10 per second (well under 0.1% of one
+   core even at 50 µs each), whatever a loop of medium-sized operations does.
+
+The floor of rule 2 applies first, so tiny operations never read a file even when memory is
+exhausted; it is 1 MiB rather than larger so that a nearly full budget (a few MiB left) is
+still re-read for allocations of a few MiB instead of trusting a stale low figure forever.
+
+A refresh re-reads descriptors kept open (``os.pread``), and reads usage files only for
+cgroups that have a limit; see benchmarks/bench_memory.py for its cost. The no-refresh
+path takes no lock and makes no system call (the clock is read only in the middle band);
+a lock serialises refreshes, and a thread that waited on it reuses the figure another
+thread just took.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import weakref
+from collections.abc import Callable
+
+from .cgroups import DEFAULT_CGROUP_ROOT, DEFAULT_PROC_ROOT
+from .files import FileReader
+from .model import Budget
+from .sources import Probe, discover_probes, measure
+from .units import MiB
+
+SMALL_FLOOR = 1 * MiB
+SMALL_DIVISOR = 64
+LARGE_DIVISOR = 4
+MAX_AGE = 0.1  # seconds
+
+_monitors: weakref.WeakSet[BudgetMonitor] = weakref.WeakSet()
+
+
+class BudgetMonitor:
+    """Caches a Budget and refreshes it by the policy in this module's docstring."""
+
+    def __init__(
+        self,
+        *,
+        proc_root: str = DEFAULT_PROC_ROOT,
+        cgroup_root: str = DEFAULT_CGROUP_ROOT,
+        small_floor: int = SMALL_FLOOR,
+        small_divisor: int = SMALL_DIVISOR,
+        large_divisor: int = LARGE_DIVISOR,
+        max_age: float = MAX_AGE,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.proc_root = proc_root
+        self.cgroup_root = cgroup_root
+        self.small_floor = small_floor
+        self.small_divisor = small_divisor
+        self.large_divisor = large_divisor
+        self.max_age = max_age
+        self._clock = clock
+        self._lock = threading.Lock()
+        # (budget, small below, large from, stale after): replaced whole, read without a lock.
+        self._state: tuple[Budget, int, int, float] | None = None
+        self._pid: int | None = None
+        self._probes: tuple[Probe, ...] = ()
+        self._reader = FileReader(keep_open=True)
+        weakref.finalize(self, self._reader.close)
+        _monitors.add(self)
+
+    def current(self, projected_nbytes: int) -> Budget:
+        """The budget to judge an allocation of ``projected_nbytes`` against."""
+        state = self._state
+        if state is not None:
+            budget, small, large, stale_after = state
+            if projected_nbytes < small:
+                return budget
+            if projected_nbytes < large and self._clock() < stale_after:
+                return budget
+        return self._refresh(state)
+
+    def refresh(self) -> Budget:
+        """Re-read every source now, whatever the policy says."""
+        with self._lock:
+            return self._read()
+
+    def close(self) -> None:
+        """Close the kept descriptors; the next refresh reopens them."""
+        with self._lock:
+            self._reader.close()
+            self._pid = None
+
+    def _refresh(self, seen: tuple[Budget, int, int, float] | None) -> Budget:
+        with self._lock:
+            state = self._state
+            if state is not seen and state is not None:
+                return state[0]  # another thread refreshed while this one waited
+            return self._read()
+
+    def _read(self) -> Budget:
+        pid = os.getpid()
+        if pid != self._pid:  # first use, or a forked child holding its parent's descriptors
+            self._reader.close()
+            self._probes = discover_probes(self.proc_root, self.cgroup_root)
+            self._pid = pid
+        budget = measure(self._probes, self._reader, self._clock)
+        small = max(self.small_floor, budget.available // self.small_divisor)
+        large = budget.available // self.large_divisor
+        self._state = (budget, small, large, budget.taken_at + self.max_age)
+        return budget
+
+    def _after_fork_in_child(self) -> None:
+        # A lock held by another thread at fork time would never be released in the child.
+        self._lock = threading.Lock()
+
+
+def _reset_locks_after_fork() -> None:
+    for monitor in list(_monitors):
+        monitor._after_fork_in_child()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_locks_after_fork)
+
+#: The process-wide monitor behind ``budget_for``.
+default_monitor = BudgetMonitor()
+
+
+def budget_for(projected_nbytes: int) -> Budget:
+    """The cached budget for an allocation of ``projected_nbytes``, refreshed when it matters."""
+    return default_monitor.current(projected_nbytes)
