@@ -627,3 +627,44 @@ def test_budget_for_serves_small_projections_from_the_cache() -> None:
     assert budget_for(0) is first
     assert budget_for(1024) is first
     assert first.available > 0
+
+
+def own_v1_memory_cgroup() -> Path | None:
+    """This process's real v1 memory cgroup directory, when there is one to write into."""
+    try:
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        if "memory" in controllers.split(","):
+            directory = Path("/sys/fs/cgroup/memory") / path.lstrip("/")
+            return directory if directory.is_dir() and os.access(directory, os.W_OK) else None
+    return None
+
+
+@pytest.mark.skipif(own_v1_memory_cgroup() is None, reason="needs a writable cgroup v1 memory hierarchy")
+def test_real_cgroup_v1_limit_binds_in_a_child_cgroup() -> None:
+    # A child cgroup with a 256 MiB limit, a python moved into it: the kernel's own files,
+    # read through discovery from /proc/self/cgroup and mountinfo, must set the budget.
+    child = own_v1_memory_cgroup() / f"numguard-test-{os.getpid()}"  # type: ignore[operator]
+    try:
+        child.mkdir()
+        (child / "memory.limit_in_bytes").write_text(str(256 * MiB))
+    except OSError as error:
+        pytest.skip(f"cannot create a memory cgroup: {error}")
+    try:
+        script = (
+            f"import os; open({str(child / 'cgroup.procs')!r}, 'w').write(str(os.getpid()));"
+            "import json; from numguard.memory import budget; b = budget();"
+            "print(json.dumps([b.available, b.binding_source.name, b.binding_source.limit]))"
+        )
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        available, name, limit = json.loads(done.stdout)
+        assert name.startswith("cgroup v1 memory.limit_in_bytes of /")
+        assert name.endswith(child.name)
+        assert limit == 256 * MiB
+        assert 0 < available < 256 * MiB
+    finally:
+        child.rmdir()
