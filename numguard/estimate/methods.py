@@ -1,0 +1,275 @@
+"""`ufunc.reduce`, `accumulate`, `reduceat`, `outer` and `at`.
+
+Each reads its arguments through a Python function with NumPy's own parameter
+list, so a wrong argument fails with the same TypeError NumPy raises.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Any
+
+import numpy as np
+
+from .arguments import allocated_nbytes, check_output, outputs, where_shape
+from .broadcast import broadcast_shapes
+from .dtypes import resolve
+from .operands import as_array
+from .record import Estimate
+from .ufunc_call import estimate_call
+
+_AxisError = np.exceptions.AxisError
+_NO_VALUE = object()
+
+#: Ufuncs without an identity whose reductions may still be reordered (NumPy's
+#: PyUFunc_ReorderableNone), so they accept several axes at once.
+REORDERABLE_WITHOUT_IDENTITY = frozenset({np.maximum, np.minimum, np.fmax, np.fmin})
+
+
+def estimate_method(ufunc: np.ufunc, method: str, args: tuple, kwargs: dict) -> Estimate:
+    """Estimate `getattr(ufunc, method)(*args, **kwargs)`."""
+    try:
+        handler = _METHODS[method]
+    except KeyError:
+        raise ValueError(
+            f"unknown ufunc method {method!r}; expected one of "
+            + ", ".join(sorted(_METHODS))
+        ) from None
+    return handler(ufunc, args, kwargs)
+
+
+def _reduce_like_checks(ufunc: np.ufunc, method: str) -> None:
+    if ufunc.signature is not None:
+        raise RuntimeError("Reduction not defined on ufunc with signature")
+    if ufunc.nin != 2:
+        raise ValueError(f"{method} only supported for binary functions")
+    if ufunc.nout != 1:
+        raise ValueError(f"{method} only supported for functions returning a single value")
+
+
+def _reduce(ufunc: np.ufunc, args: tuple, kwargs: dict) -> Estimate:
+    _reduce_like_checks(ufunc, "reduce")
+    array, axis, dtype, out, keepdims, initial, where = _reduce_args(*args, **kwargs)
+    array = as_array(array)
+    out = _single_out(out)
+    shape = array.shape
+    axes = _reduction_axes(axis, len(shape))
+    loop = _reduction_dtypes(ufunc, array.dtype, dtype, out)
+    if len(axes) > 1 and not _reorderable(ufunc):
+        raise ValueError(
+            f"reduction operation '{ufunc.__name__}' is not reorderable, "
+            "so at most one axis may be specified"
+        )
+    where_mask = where_shape(where)
+    identity = _has_identity(ufunc, loop[1], initial)
+    if where_mask is not None:
+        broadcast_shapes((where_mask, shape))
+        if not identity:
+            raise ValueError(
+                f"reduction operation '{ufunc.__name__}' does not have an identity, "
+                "so to use a where mask one has to specify 'initial'"
+            )
+    if keepdims:
+        result = tuple(1 if i in axes else n for i, n in enumerate(shape))
+    else:
+        result = tuple(n for i, n in enumerate(shape) if i not in axes)
+    if not identity and any(shape[i] == 0 for i in axes) and 0 not in result:
+        raise ValueError(
+            f"zero-size array to reduction operation {ufunc.__name__} which has no identity"
+        )
+    if out is not None and out.shape != result:
+        raise ValueError(
+            f"output parameter for reduction operation {ufunc.__name__} has the wrong "
+            f"shape: {out.shape}, expected {result}"
+        )
+    return _record(ufunc, "reduce", result, loop[0], out, array)
+
+
+def _accumulate(ufunc: np.ufunc, args: tuple, kwargs: dict) -> Estimate:
+    _reduce_like_checks(ufunc, "accumulate")
+    array, axis, dtype, out = _accumulate_args(*args, **kwargs)
+    array = as_array(array)
+    out = _single_out(out)
+    shape = array.shape
+    if not shape:
+        raise TypeError("cannot accumulate on a scalar")
+    _single_axis(axis, len(shape), "accumulate")
+    loop = _reduction_dtypes(ufunc, array.dtype, dtype, out)
+    if out is not None and out.shape != shape:
+        raise ValueError(f"output shape {out.shape} does not match the input shape {shape}")
+    return _record(ufunc, "accumulate", shape, loop[0], out, array)
+
+
+def _reduceat(ufunc: np.ufunc, args: tuple, kwargs: dict) -> Estimate:
+    _reduce_like_checks(ufunc, "reduceat")
+    array, indices, axis, dtype, out = _reduceat_args(*args, **kwargs)
+    array = as_array(array)
+    out = _single_out(out)
+    shape = array.shape
+    if not shape:
+        raise TypeError("cannot reduceat on a scalar")
+    index = np.asarray(indices)
+    if index.ndim > 1:
+        raise ValueError(
+            "setting an array element with a sequence. The requested array would "
+            "exceed the maximum number of dimension of 1."
+        )
+    index = index.astype(np.intp, casting="unsafe").reshape(-1)
+    ax = _single_axis(axis, len(shape), "reduceat")
+    loop = _reduction_dtypes(ufunc, array.dtype, dtype, out)
+    length = shape[ax]
+    if index.size:
+        low, high = int(index.min()), int(index.max())
+        for bad in (low, high):
+            if not 0 <= bad < length:
+                raise IndexError(
+                    f"index {bad} out-of-bounds in {ufunc.__name__}.reduceat [0, {length})"
+                )
+    result = shape[:ax] + (index.size,) + shape[ax + 1 :]
+    if out is not None and out.shape != result:
+        raise ValueError(f"output shape {out.shape} does not match the result shape {result}")
+    return _record(ufunc, "reduceat", result, loop[0], out, array)
+
+
+def _outer(ufunc: np.ufunc, args: tuple, kwargs: dict) -> Estimate:
+    if ufunc.signature is not None:
+        raise TypeError("method outer is not allowed in ufunc with non-trivial signature")
+    if ufunc.nin != 2:
+        raise ValueError("outer product only supported for binary functions")
+    if len(args) != 2:
+        raise TypeError(f"outer() takes exactly 2 positional arguments ({len(args)} given)")
+    a, b = (np.asarray(x) for x in args)
+    # NumPy computes outer as a[(...,) + (None,) * b.ndim] op b; adding unit axes is
+    # always a view, so the call path sees the real operands and nothing is copied.
+    expanded = a.reshape(a.shape + (1,) * b.ndim)
+    estimate = estimate_call(ufunc, (expanded, b), kwargs)
+    return estimate._replace(method="outer", operand_shapes=(a.shape, b.shape))
+
+
+def _at(ufunc: np.ufunc, args: tuple, kwargs: dict) -> Estimate:
+    a, indices, b = _at_args(*args, **kwargs)
+    if ufunc.signature is not None:
+        raise TypeError(
+            f"{ufunc.__name__}.at does not support ufunc with non-trivial signature: "
+            f"{ufunc.__name__} has signature {ufunc.signature}."
+        )
+    if ufunc.nin > 2:
+        raise ValueError("Only unary and binary ufuncs supported at this time")
+    if ufunc.nout != 1:
+        raise ValueError("Only single output ufuncs supported at this time")
+    if not isinstance(a, np.ndarray):
+        raise TypeError("first operand must be array")
+    if ufunc.nin == 2 and b is None:
+        raise ValueError("second operand needed for ufunc")
+    if ufunc.nin == 1 and b is not None:
+        raise ValueError("second operand provided when ufunc is unary")
+    # Index a zero-itemsize stand-in of `a`: NumPy validates the indices and reports the
+    # selection's shape, and no element data exists to copy.
+    selected = np.empty(a.shape, dtype=np.dtype([]))[indices].shape
+    if b is not None:
+        b = as_array(b)
+        if broadcast_shapes((b.shape, selected)) != selected:
+            raise ValueError("array is not broadcastable to correct shape")
+        resolve(ufunc, (a.dtype, b.dtype, a.dtype), None, "unsafe")
+    else:
+        resolve(ufunc, (a.dtype, a.dtype), None, "unsafe")
+    operand_shapes = (a.shape,) if b is None else (a.shape, b.shape)
+    operand_dtypes = (a.dtype,) if b is None else (a.dtype, b.dtype)
+    return Estimate(ufunc, "at", (), (), 0, True, operand_shapes, operand_dtypes, ())
+
+
+def _reduce_args(array, axis=0, dtype=None, out=None, keepdims=False, initial=_NO_VALUE,
+                 where=True):
+    return array, axis, dtype, out, keepdims, initial, where
+
+
+def _accumulate_args(array, axis=0, dtype=None, out=None):
+    return array, axis, dtype, out
+
+
+def _reduceat_args(array, indices, axis=0, dtype=None, out=None):
+    return array, indices, axis, dtype, out
+
+
+def _at_args(a, indices, b=None, /):
+    return a, indices, b
+
+
+def _single_out(out: Any) -> np.ndarray | None:
+    if out is None or out is Ellipsis:
+        return None
+    if isinstance(out, tuple):
+        if len(out) != 1:
+            raise ValueError("The 'out' tuple must have exactly one entry per ufunc output")
+        out = out[0]
+    check_output(out)
+    return out
+
+
+def _reorderable(ufunc: np.ufunc) -> bool:
+    return ufunc.identity is not None or ufunc in REORDERABLE_WITHOUT_IDENTITY
+
+
+def _normalize_axis(axis: Any, ndim: int) -> int:
+    value = operator.index(axis)
+    if not -ndim <= value < ndim:
+        raise _AxisError(value, ndim)
+    return value % ndim
+
+
+def _reduction_axes(axis: Any, ndim: int) -> tuple[int, ...]:
+    """The reduced axes, with NumPy's rules (a 0-d array accepts axis 0 or -1)."""
+    if axis is None:
+        axes = tuple(range(ndim))
+    elif isinstance(axis, tuple):
+        axes = tuple(_normalize_axis(a, ndim) for a in axis)
+        if len(set(axes)) != len(axes):
+            raise ValueError("duplicate value in 'axis'")
+    elif ndim == 0 and operator.index(axis) in (0, -1):
+        return ()
+    else:
+        axes = (_normalize_axis(axis, ndim),)
+    return axes
+
+
+def _single_axis(axis: Any, ndim: int, method: str) -> int:
+    if axis is None:
+        if ndim != 1:
+            raise ValueError(f"{method} does not allow multiple axes")
+        return 0
+    if isinstance(axis, tuple):
+        if len(axis) != 1:
+            raise ValueError(f"{method} does not allow multiple axes")
+        axis = axis[0]
+    return _normalize_axis(axis, ndim)
+
+
+def _reduction_dtypes(ufunc: np.ufunc, in_dtype: np.dtype, dtype: Any, out: Any) -> tuple:
+    signature = None if dtype is None else (np.dtype(dtype), None, None)
+    given = None if out is None else out.dtype
+    return resolve(ufunc, (given, in_dtype, None), signature, "unsafe", True)
+
+
+def _has_identity(ufunc: np.ufunc, dtype: np.dtype, initial: Any) -> bool:
+    if initial is not _NO_VALUE:
+        return initial is not None
+    return ufunc.identity is not None
+
+
+def _record(ufunc: np.ufunc, method: str, shape: tuple, dtype: np.dtype, out: Any,
+            array: Any) -> Estimate:
+    outs = (out,)
+    dtypes = (dtype if out is None else out.dtype,)
+    nbytes, exact = allocated_nbytes((shape,), dtypes, outs)
+    return Estimate(
+        ufunc, method, (shape,), dtypes, nbytes, exact, (array.shape,), (array.dtype,), ()
+    )
+
+
+_METHODS = {
+    "reduce": _reduce,
+    "accumulate": _accumulate,
+    "reduceat": _reduceat,
+    "outer": _outer,
+    "at": _at,
+}
