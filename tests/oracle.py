@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import warnings
 from typing import Any
@@ -75,6 +76,8 @@ def given_outputs(args: tuple, kwargs: dict, nin: int) -> list:
 def check_agreement(op: Any, args: tuple, kwargs: dict, nin: int | None = None) -> Estimate | None:
     """Assert `estimate(op, ...)` agrees with what NumPy does; return the estimate."""
     result, np_error = run_numpy(op, args, kwargs)
+    if os.environ.get("NUMGUARD_ORACLE_TRACE"):
+        print(f"estimate {op} {_describe(args, kwargs)}", file=sys.stderr, flush=True)
     try:
         est = estimate(op, *args, **kwargs)
     except Exception as exc:  # noqa: BLE001

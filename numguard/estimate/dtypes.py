@@ -80,27 +80,79 @@ def check_python_ints(ufunc: np.ufunc, inputs: tuple, loop_dtypes: tuple) -> Non
 _WEAK_DEFAULTS = {int: np.dtype(np.int64), float: np.dtype(np.float64), complex: np.dtype(np.complex128)}
 
 
-def check_weak_casts(
-    ufunc: np.ufunc, inputs: tuple, loop_dtypes: tuple, signature: Any, casting: str | None
-) -> None:
-    """NumPy's input-cast check for Python scalars when `signature`/`dtype` fixes the loop.
+#: Where a weak Python scalar may land under each casting rule (NEP 50).
+_WEAK_TARGET_KINDS = {
+    "no": {int: "iu", float: "f", complex: "c"},
+    "equiv": {int: "iu", float: "f", complex: "c"},
+    "safe": {int: "iufc", float: "fc", complex: "c"},
+    "same_kind": {int: "iufc", float: "fc", complex: "c"},
+}
 
-    Promotion alone always finds a loop a weak scalar fits; a forced loop does not,
-    and then NumPy checks the scalar as its default dtype (int64, float64,
-    complex128). resolve_dtypes, given the Python type, skips that check.
+
+def needs_careful_resolution(inputs: tuple, signature: Any, casting: str | None) -> bool:
+    """Whether resolve_dtypes could crash: weak scalars meeting a strict cast check.
+
+    NumPy 2.4's `ufunc.resolve_dtypes` dereferences a missing scalar (segmentation
+    fault) when a Python type must be cast into a forced loop under a rule that
+    refuses it, e.g. clip(bool, bool, int, dtype='f4', casting='equiv'). numguard
+    then resolves with casting='unsafe' and checks the casts itself.
     """
-    if signature is None:
-        return
+    if signature is None and casting in (None, "same_kind", "unsafe"):
+        return False
+    return any(type(x) in _WEAK_DEFAULTS for x in inputs)
+
+
+def check_casts(
+    ufunc: np.ufunc,
+    inputs: tuple,
+    in_dtypes: tuple,
+    out_dtypes: tuple,
+    loop: tuple,
+    signature: Any,
+    casting: str | None,
+) -> None:
+    """The input and output cast checks NumPy applies, for the careful path."""
     casting = casting or "same_kind"
-    for i, (value, dtype) in enumerate(zip(inputs, loop_dtypes)):
+    if casting not in _WEAK_TARGET_KINDS and casting != "unsafe":
+        raise ValueError(
+            "casting must be one of 'no', 'equiv', 'safe', 'same_kind', 'unsafe' "
+            f"(got {casting!r})"
+        )
+    nin = len(inputs)
+    full_signature = _fixes_all_inputs(signature, nin)
+    for i, (value, given, dtype) in enumerate(zip(inputs, in_dtypes, loop)):
         default = _WEAK_DEFAULTS.get(type(value))
         if default is None:
-            continue
-        if not np.can_cast(default, dtype, casting):
-            raise UFuncTypeError(
-                f"Cannot cast ufunc '{ufunc.__name__}' input {i} from {default!r} to "
-                f"{dtype!r} with casting rule '{casting}'"
+            if not np.can_cast(given, dtype, casting):
+                raise UFuncTypeError(
+                    f"Cannot cast ufunc '{ufunc.__name__}' input {i} from {given!r} to "
+                    f"{dtype!r} with casting rule '{casting}'"
+                )
+        elif full_signature:
+            if not np.can_cast(default, dtype, casting):
+                raise UFuncTypeError(
+                    f"Cannot cast ufunc '{ufunc.__name__}' input {i} from {default!r} to "
+                    f"{dtype!r} with casting rule '{casting}'"
+                )
+        elif casting != "unsafe" and dtype.kind not in _WEAK_TARGET_KINDS[casting][type(value)]:
+            raise TypeError(
+                f"cannot cast Python {type(value).__name__} to {dtype} under the "
+                f"casting rule '{casting}'"
             )
+    for i, (given, dtype) in enumerate(zip(out_dtypes, loop[nin:])):
+        if given is not None and not np.can_cast(dtype, given, casting):
+            raise UFuncTypeError(
+                f"Cannot cast ufunc '{ufunc.__name__}' output {i} from {dtype!r} to "
+                f"{given!r} with casting rule '{casting}'"
+            )
+
+
+def _fixes_all_inputs(signature: Any, nin: int) -> bool:
+    if isinstance(signature, str):
+        return True
+    if isinstance(signature, tuple):
+        return all(s is not None for s in signature[:nin])
+    return False
 
 
 def call_signature(ufunc: np.ufunc, dtype: Any, signature: Any) -> Any:

@@ -13,7 +13,13 @@ import numpy as np
 
 from .arguments import allocated_nbytes, check_order, outputs, reject_unknown, where_shape
 from .broadcast import broadcast_shapes, check_fits, stretches
-from .dtypes import call_signature, check_python_ints, check_weak_casts, resolve
+from .dtypes import (
+    call_signature,
+    check_casts,
+    check_python_ints,
+    needs_careful_resolution,
+    resolve,
+)
 from .gufunc import gufunc_shapes
 from .operands import as_operand, dtype_of, shape_of
 from .record import Estimate
@@ -46,8 +52,12 @@ def estimate_call(ufunc: np.ufunc, args: tuple, kwargs: dict) -> Estimate:
     signature = call_signature(ufunc, kwargs.get("dtype"), kwargs.get("signature"))
     in_dtypes = tuple(dtype_of(x) for x in inputs)
     out_dtypes = tuple(None if o is None else o.dtype for o in outs)
-    loop = resolve(ufunc, in_dtypes + out_dtypes, signature, kwargs.get("casting"))
-    check_weak_casts(ufunc, inputs, loop, signature, kwargs.get("casting"))
+    casting = kwargs.get("casting")
+    if needs_careful_resolution(inputs, signature, casting):
+        loop = resolve(ufunc, in_dtypes + out_dtypes, signature, "unsafe")
+        check_casts(ufunc, inputs, in_dtypes, out_dtypes, loop, signature, casting)
+    else:
+        loop = resolve(ufunc, in_dtypes + out_dtypes, signature, casting)
     check_python_ints(ufunc, inputs, loop)
     in_shapes = tuple(shape_of(x) for x in inputs)
     if is_gufunc:
