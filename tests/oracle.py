@@ -18,6 +18,7 @@ KERNEL_TIME_ERRORS = (
     "substring not found",
     "loop of ufunc does not support argument",
     "has no callable",
+    "object has no attribute",
     "unsupported operand type",
     "not supported between instances",
     "can only concatenate",

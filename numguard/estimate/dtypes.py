@@ -61,107 +61,75 @@ def _resolve(ufunc, dtypes, signature, casting, reduction):
     )
 
 
-def check_python_ints(ufunc: np.ufunc, inputs: tuple, loop_dtypes: tuple) -> None:
-    """Raise NumPy's OverflowError for a Python int that the loop dtype cannot hold."""
-    if ufunc in _OUT_OF_RANGE_INT_OK:
-        return
-    for value, dtype in zip(inputs, loop_dtypes):
-        if type(value) is not int:
-            continue
-        kind = dtype.kind
-        if kind in "iu":
-            info = np.iinfo(dtype)
-            if not info.min <= value <= info.max:
-                raise OverflowError(f"Python integer {value} out of bounds for {dtype}")
-        elif kind in "mM" and not _INT64.min <= value <= _INT64.max:
-            raise OverflowError(f"Python integer {value} too large for {dtype}")
+def call_dtypes(ufunc: np.ufunc, inputs: tuple, outs: tuple, kwargs: dict) -> tuple:
+    """The output dtypes of `ufunc(*inputs, out=outs, **kwargs)`, decided by NumPy itself.
 
-
-_WEAK_DEFAULTS = {int: np.dtype(np.int64), float: np.dtype(np.float64), complex: np.dtype(np.complex128)}
-
-
-#: Where a weak Python scalar may land under each casting rule (NEP 50).
-_WEAK_TARGET_KINDS = {
-    "no": {int: "iu", float: "f", complex: "c"},
-    "equiv": {int: "iu", float: "f", complex: "c"},
-    "safe": {int: "iufc", float: "fc", complex: "c"},
-    "same_kind": {int: "iufc", float: "fc", complex: "c"},
-}
-
-
-def needs_careful_resolution(inputs: tuple, signature: Any, casting: str | None) -> bool:
-    """Whether resolve_dtypes could crash: weak scalars meeting a strict cast check.
-
-    NumPy 2.4's `ufunc.resolve_dtypes` dereferences a missing scalar (segmentation
-    fault) when a Python type must be cast into a forced loop under a rule that
-    refuses it, e.g. clip(bool, bool, int, dtype='f4', casting='equiv'). numguard
-    then resolves with casting='unsafe' and checks the casts itself.
+    NumPy runs its own resolution on zero-size stand-ins of the operands (no element
+    data, no loop iteration), so every promotion rule, weak-scalar cast and error is
+    NumPy's exactly. `ufunc.resolve_dtypes` is not used here: NumPy 2.4 crashes in it
+    (segmentation fault) for a Python scalar forced into a loop under a casting rule
+    that refuses it. The verdict is cached by everything resolution depends on.
     """
-    if signature is None and casting in (None, "same_kind", "unsafe"):
-        return False
-    return any(type(x) in _WEAK_DEFAULTS for x in inputs)
+    signature = kwargs.get("signature")
+    dtype = kwargs.get("dtype")
+    casting = kwargs.get("casting")
+    key = (
+        ufunc,
+        tuple(_operand_key(x) for x in inputs),
+        tuple(None if o is None else o.dtype for o in outs),
+        signature if not isinstance(signature, list) else tuple(signature),
+        dtype,
+        casting,
+    )
+    try:
+        return _cache[key]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable keyword value: resolve without caching
+        return _replay(ufunc, inputs, outs, kwargs)
+    resolved = _replay(ufunc, inputs, outs, kwargs)
+    if len(_cache) >= _CACHE_LIMIT:
+        _cache.clear()
+    _cache[key] = resolved
+    return resolved
 
 
-def check_casts(
-    ufunc: np.ufunc,
-    inputs: tuple,
-    in_dtypes: tuple,
-    out_dtypes: tuple,
-    loop: tuple,
-    signature: Any,
-    casting: str | None,
-) -> None:
-    """The input and output cast checks NumPy applies, for the careful path."""
-    casting = casting or "same_kind"
-    if casting not in _WEAK_TARGET_KINDS and casting != "unsafe":
-        raise ValueError(
-            "casting must be one of 'no', 'equiv', 'safe', 'same_kind', 'unsafe' "
-            f"(got {casting!r})"
-        )
-    nin = len(inputs)
-    full_signature = _fixes_all_inputs(signature, nin)
-    for i, (value, given, dtype) in enumerate(zip(inputs, in_dtypes, loop)):
-        default = _WEAK_DEFAULTS.get(type(value))
-        if default is None:
-            if not np.can_cast(given, dtype, casting):
-                raise UFuncTypeError(
-                    f"Cannot cast ufunc '{ufunc.__name__}' input {i} from {given!r} to "
-                    f"{dtype!r} with casting rule '{casting}'"
-                )
-        elif full_signature:
-            if not np.can_cast(default, dtype, casting):
-                raise UFuncTypeError(
-                    f"Cannot cast ufunc '{ufunc.__name__}' input {i} from {default!r} to "
-                    f"{dtype!r} with casting rule '{casting}'"
-                )
-        elif casting != "unsafe" and dtype.kind not in _WEAK_TARGET_KINDS[casting][type(value)]:
-            raise TypeError(
-                f"cannot cast Python {type(value).__name__} to {dtype} under the "
-                f"casting rule '{casting}'"
-            )
-    for i, (given, dtype) in enumerate(zip(out_dtypes, loop[nin:])):
-        if given is not None and not np.can_cast(dtype, given, casting):
-            raise UFuncTypeError(
-                f"Cannot cast ufunc '{ufunc.__name__}' output {i} from {dtype!r} to "
-                f"{given!r} with casting rule '{casting}'"
-            )
+def _operand_key(value: Any) -> Any:
+    kind = type(value)
+    if kind is int:
+        # Small non-negative ints fit every integer dtype; others may overflow one,
+        # and NumPy's OverflowError depends on the value: key those by value.
+        return (int, "small") if 0 <= value < 128 else (int, value)
+    if kind is float or kind is complex:
+        return kind
+    return value.dtype
 
 
-def _fixes_all_inputs(signature: Any, nin: int) -> bool:
-    if isinstance(signature, str):
-        return True
-    if isinstance(signature, tuple):
-        return all(s is not None for s in signature[:nin])
-    return False
+_RESOLUTION_KEYWORDS = ("signature", "dtype", "casting")
 
 
-def call_signature(ufunc: np.ufunc, dtype: Any, signature: Any) -> Any:
-    """`dtype=` of a ufunc call means the dtype of every output, as NumPy reads it."""
-    if dtype is None:
-        return signature
-    if signature is not None:
-        raise TypeError("cannot specify both 'signature' and 'dtype'")
-    return (None,) * ufunc.nin + (np.dtype(dtype),) * ufunc.nout
+def _replay(ufunc: np.ufunc, inputs: tuple, outs: tuple, kwargs: dict) -> tuple:
+    gufunc = ufunc.signature is not None
+    stand_ins = tuple(
+        value if type(value) in WEAK_SCALAR_TYPES else _empty_like(value, gufunc)
+        for value in inputs
+    )
+    out = tuple(None if o is None else _empty_like(o, gufunc) for o in outs)
+    options = {k: kwargs[k] for k in _RESOLUTION_KEYWORDS if kwargs.get(k) is not None}
+    if any(o is not None for o in out):
+        options["out"] = out
+    with np.errstate(all="ignore"):
+        result = ufunc(*stand_ins, **options)
+    results = result if isinstance(result, tuple) else (result,)
+    return tuple(np.asarray(r).dtype if not hasattr(r, "dtype") else r.dtype for r in results)
+
+
+def _empty_like(value: Any, gufunc: bool) -> np.ndarray:
+    """Zero elements of `value`'s dtype: nothing to allocate, nothing to loop over."""
+    ndim = value.ndim
+    if gufunc:
+        return np.empty((0,) * ndim, dtype=value.dtype) if ndim else np.empty((), value.dtype)
+    return np.empty((0,), dtype=value.dtype)
 
 
 def is_exact(dtype: np.dtype) -> bool:

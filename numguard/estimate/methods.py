@@ -14,7 +14,7 @@ import numpy as np
 from .arguments import allocated_nbytes, check_output, outputs, where_shape
 from .broadcast import broadcast_shapes
 from .dtypes import resolve
-from .operands import as_array
+from .operands import WEAK_SCALAR_TYPES, as_array, dtype_of
 from .record import Estimate
 from .ufunc_call import estimate_call
 
@@ -94,7 +94,7 @@ def _accumulate(ufunc: np.ufunc, args: tuple, kwargs: dict) -> Estimate:
     if not shape:
         raise TypeError("cannot accumulate on a scalar")
     _single_axis(axis, len(shape), "accumulate")
-    loop = _reduction_dtypes(ufunc, array.dtype, dtype, out)
+    loop = _reduction_dtypes(ufunc, array.dtype, dtype, out, "accumulate")
     if out is not None and out.shape != shape:
         raise ValueError(f"output shape {out.shape} does not match the input shape {shape}")
     return _record(ufunc, "accumulate", shape, loop[0], out, array)
@@ -116,7 +116,6 @@ def _reduceat(ufunc: np.ufunc, args: tuple, kwargs: dict) -> Estimate:
         )
     index = index.astype(np.intp, casting="unsafe").reshape(-1)
     ax = _single_axis(axis, len(shape), "reduceat")
-    loop = _reduction_dtypes(ufunc, array.dtype, dtype, out)
     length = shape[ax]
     if index.size:
         low, high = int(index.min()), int(index.max())
@@ -125,6 +124,7 @@ def _reduceat(ufunc: np.ufunc, args: tuple, kwargs: dict) -> Estimate:
                 raise IndexError(
                     f"index {bad} out-of-bounds in {ufunc.__name__}.reduceat [0, {length})"
                 )
+    loop = _reduction_dtypes(ufunc, array.dtype, dtype, out, "reduceat")
     result = shape[:ax] + (index.size,) + shape[ax + 1 :]
     if out is not None and out.shape != result:
         raise ValueError(f"output shape {out.shape} does not match the result shape {result}")
@@ -163,18 +163,22 @@ def _at(ufunc: np.ufunc, args: tuple, kwargs: dict) -> Estimate:
         raise ValueError("second operand needed for ufunc")
     if ufunc.nin == 1 and b is not None:
         raise ValueError("second operand provided when ufunc is unary")
-    # Index a zero-itemsize stand-in of `a`: NumPy validates the indices and reports the
-    # selection's shape, and no element data exists to copy.
-    selected = np.empty(a.shape, dtype=np.dtype([]))[indices].shape
-    if b is not None:
-        b = as_array(b)
-        if broadcast_shapes((b.shape, selected)) != selected:
-            raise ValueError("array is not broadcastable to correct shape")
-        resolve(ufunc, (a.dtype, b.dtype, a.dtype), None, "unsafe")
+    # NumPy resolves the loop first: replay it on zero elements (nothing is touched).
+    stand_in = np.empty((0,), dtype=a.dtype)
+    no_index = np.empty((0,), dtype=np.intp)
+    if b is None:
+        ufunc.at(stand_in, no_index)
     else:
-        resolve(ufunc, (a.dtype, a.dtype), None, "unsafe")
-    operand_shapes = (a.shape,) if b is None else (a.shape, b.shape)
-    operand_dtypes = (a.dtype,) if b is None else (a.dtype, b.dtype)
+        b = b if type(b) in WEAK_SCALAR_TYPES else as_array(b)
+        other = b if type(b) in WEAK_SCALAR_TYPES else np.empty((0,), dtype=b.dtype)
+        ufunc.at(stand_in, no_index, other)
+    # Then the indices, on a zero-itemsize stand-in of `a`: NumPy validates them and
+    # reports the selection's shape, and there is no element data to copy.
+    selected = np.empty(a.shape, dtype=np.dtype([]))[indices].shape
+    if b is not None and broadcast_shapes((np.shape(b), selected)) != selected:
+        raise ValueError("array is not broadcastable to correct shape")
+    operand_shapes = (a.shape,) if b is None else (a.shape, np.shape(b))
+    operand_dtypes = (a.dtype,) if b is None else (a.dtype, dtype_of(b))
     return Estimate(ufunc, "at", (), (), 0, True, operand_shapes, operand_dtypes, ())
 
 
@@ -244,10 +248,18 @@ def _single_axis(axis: Any, ndim: int, method: str) -> int:
     return _normalize_axis(axis, ndim)
 
 
-def _reduction_dtypes(ufunc: np.ufunc, in_dtype: np.dtype, dtype: Any, out: Any) -> tuple:
+def _reduction_dtypes(
+    ufunc: np.ufunc, in_dtype: np.dtype, dtype: Any, out: Any, method: str = "reduce"
+) -> tuple:
     signature = None if dtype is None else (np.dtype(dtype), None, None)
     given = None if out is None else out.dtype
-    return resolve(ufunc, (given, in_dtype, None), signature, "unsafe", True)
+    loop = resolve(ufunc, (given, in_dtype, None), signature, "unsafe", True)
+    if not loop[0] == loop[1] == loop[2]:
+        raise TypeError(
+            f"the resolved dtypes are not compatible with {ufunc.__name__}.{method}. "
+            f"Resolved {loop}"
+        )
+    return loop
 
 
 def _has_identity(ufunc: np.ufunc, dtype: np.dtype, initial: Any) -> bool:

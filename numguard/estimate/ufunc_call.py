@@ -13,13 +13,7 @@ import numpy as np
 
 from .arguments import allocated_nbytes, check_order, outputs, reject_unknown, where_shape
 from .broadcast import broadcast_shapes, check_fits, stretches
-from .dtypes import (
-    call_signature,
-    check_casts,
-    check_python_ints,
-    needs_careful_resolution,
-    resolve,
-)
+from .dtypes import call_dtypes
 from .gufunc import gufunc_shapes
 from .operands import as_operand, dtype_of, shape_of
 from .record import Estimate
@@ -29,6 +23,7 @@ _CALL_KEYWORDS = frozenset(
 )
 _GUFUNC_KEYWORDS = (_CALL_KEYWORDS - {"where"}) | {"axes", "axis", "keepdims"}
 _ndarray = np.ndarray
+_fast_cache: dict[tuple, np.dtype] = {}
 
 
 def estimate_call(ufunc: np.ufunc, args: tuple, kwargs: dict) -> Estimate:
@@ -49,16 +44,10 @@ def estimate_call(ufunc: np.ufunc, args: tuple, kwargs: dict) -> Estimate:
     outs = outputs(nout, args[nin:], kwargs)
     inputs = tuple(as_operand(x) for x in args[:nin])
     check_order(kwargs.get("order"))
-    signature = call_signature(ufunc, kwargs.get("dtype"), kwargs.get("signature"))
+    if "dtype" in kwargs and kwargs.get("signature") is not None and kwargs["dtype"] is not None:
+        raise TypeError("cannot specify both 'signature' and 'dtype'")
     in_dtypes = tuple(dtype_of(x) for x in inputs)
-    out_dtypes = tuple(None if o is None else o.dtype for o in outs)
-    casting = kwargs.get("casting")
-    if needs_careful_resolution(inputs, signature, casting):
-        loop = resolve(ufunc, in_dtypes + out_dtypes, signature, "unsafe")
-        check_casts(ufunc, inputs, in_dtypes, out_dtypes, loop, signature, casting)
-    else:
-        loop = resolve(ufunc, in_dtypes + out_dtypes, signature, casting)
-    check_python_ints(ufunc, inputs, loop)
+    result_dtypes = call_dtypes(ufunc, inputs, outs, kwargs)
     in_shapes = tuple(shape_of(x) for x in inputs)
     if is_gufunc:
         out_shapes, stretched = gufunc_shapes(
@@ -70,7 +59,7 @@ def estimate_call(ufunc: np.ufunc, args: tuple, kwargs: dict) -> Estimate:
         )
     else:
         out_shapes, stretched = _elementwise_shapes(in_shapes, outs, kwargs)
-    out_dtypes = tuple(d if o is None else o.dtype for o, d in zip(outs, loop[nin:]))
+    out_dtypes = tuple(d if o is None else o.dtype for o, d in zip(outs, result_dtypes))
     nbytes, exact = allocated_nbytes(out_shapes, out_dtypes, outs)
     return Estimate(
         ufunc, "__call__", out_shapes, out_dtypes, nbytes, exact,
@@ -103,8 +92,13 @@ def _equal_shapes_fast_path(ufunc: np.ufunc, args: tuple) -> Estimate | None:
     if shape != b.shape or ufunc.signature is not None:
         return None
     a_dtype, b_dtype = a.dtype, b.dtype
-    loop = resolve(ufunc, (a_dtype, b_dtype, None))
-    out_dtype = loop[2]
+    try:
+        out_dtype = _fast_cache[(ufunc, a_dtype, b_dtype)]
+    except KeyError:
+        out_dtype = call_dtypes(ufunc, (a, b), (None,), {})[0]
+        if len(_fast_cache) >= 1024:
+            _fast_cache.clear()
+        _fast_cache[(ufunc, a_dtype, b_dtype)] = out_dtype
     if out_dtype.kind in "OT":
         return None
     return Estimate(
