@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, reject, settings
@@ -35,10 +37,12 @@ NUMPY_CRASHES = {
     for m in ("reduce", "accumulate", "reduceat", "outer", "at")
 }
 
+#: CI runs a fixed, derandomized sample (about 11,000 calls in under a minute). To
+#: explore further: NUMGUARD_ORACLE_EXAMPLES=200 NUMGUARD_ORACLE_RANDOM=1 pytest ...
 SETTINGS = settings(
-    max_examples=12,
+    max_examples=int(os.environ.get("NUMGUARD_ORACLE_EXAMPLES", "12")),
     deadline=None,
-    derandomize=True,  # CI sees the same calls every run; raise max_examples to explore
+    derandomize=not os.environ.get("NUMGUARD_ORACLE_RANDOM"),
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
@@ -64,15 +68,7 @@ def _check(ufunc: np.ufunc, method: str, args: tuple, kwargs: dict) -> None:
 
 #: Divergences the deterministic run still finds: open work on issue 2, kept visible as
 #: strict xfails so that a fix (or a new gap) changes this table.
-KNOWN_GAPS = {
-    ("fmin", "reduce"): "where= on a 0-d/object reduction: identity rule differs",
-    ("minimum", "reduce"): "where= on a 0-d/object reduction: identity rule differs",
-    ("logical_and", "reduce"): "where= on a 0-d/object reduction: identity rule differs",
-    ("ldexp", "reduce"): "mixed-type loop (e,i->e) that NumPy still reduces",
-    ("matmul", "__call__"): "out= combined with axes=/keepdims for gufunc outputs",
-    ("matvec", "__call__"): "out= combined with axes=/keepdims for gufunc outputs",
-    ("vecdot", "__call__"): "out= combined with axes=/keepdims for gufunc outputs",
-    ("square", "__call__"): "a huge Python int becomes object dtype under where=",
+KNOWN_GAPS: dict[tuple[str, str], str] = {
 }
 
 CASES = [

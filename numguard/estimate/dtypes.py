@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from .operands import WEAK_SCALAR_TYPES
+from .signature import parse
 
 _CACHE_LIMIT = 4096
 _cache: dict[tuple, tuple[np.dtype, ...]] = {}
@@ -109,27 +110,55 @@ _RESOLUTION_KEYWORDS = ("signature", "dtype", "casting")
 
 
 def _replay(ufunc: np.ufunc, inputs: tuple, outs: tuple, kwargs: dict) -> tuple:
-    gufunc = ufunc.signature is not None
+    cores = _core_ndims(ufunc)
     stand_ins = tuple(
-        value if type(value) in WEAK_SCALAR_TYPES else _empty_like(value, gufunc)
-        for value in inputs
+        value if type(value) in WEAK_SCALAR_TYPES else _empty_like(value, core)
+        for value, core in zip(inputs, cores)
     )
-    out = tuple(None if o is None else _empty_like(o, gufunc) for o in outs)
+    out = tuple(
+        None if o is None else _empty_like(o, core) for o, core in zip(outs, cores[ufunc.nin:])
+    )
     options = {k: kwargs[k] for k in _RESOLUTION_KEYWORDS if kwargs.get(k) is not None}
     if any(o is not None for o in out):
         options["out"] = out
     with np.errstate(all="ignore"):
-        result = ufunc(*stand_ins, **options)
+        try:
+            result = ufunc(*stand_ins, **options)
+        except ValueError:
+            if ufunc.signature is not None and any(
+                type(v) in WEAK_SCALAR_TYPES for v in inputs
+            ):
+                # A Python scalar has no core axes: NumPy resolved the types and then
+                # refused the dimensions. numguard's shape checks report that, in
+                # NumPy's order (after axis/keepdims support).
+                return DIMENSIONS_REFUSED
+            raise
     results = result if isinstance(result, tuple) else (result,)
-    return tuple(np.asarray(r).dtype if not hasattr(r, "dtype") else r.dtype for r in results)
+    # All-scalar calls give 0-d results, and a 0-d object result is the Python object.
+    return tuple(r.dtype if isinstance(r, _HAS_DTYPE) else _OBJECT for r in results)
 
 
-def _empty_like(value: Any, gufunc: bool) -> np.ndarray:
-    """Zero elements of `value`'s dtype: nothing to allocate, nothing to loop over."""
-    ndim = value.ndim
-    if gufunc:
-        return np.empty((0,) * ndim, dtype=value.dtype) if ndim else np.empty((), value.dtype)
-    return np.empty((0,), dtype=value.dtype)
+_HAS_DTYPE = (np.ndarray, np.generic)
+
+#: Marker: types resolved, but a gufunc operand lacks core dimensions.
+DIMENSIONS_REFUSED: tuple = (None,)
+_OBJECT = np.dtype(object)
+
+
+def _core_ndims(ufunc: np.ufunc) -> tuple[int, ...]:
+    """Core dimensions per operand: 0 for elementwise ufuncs."""
+    if ufunc.signature is None:
+        return (0,) * ufunc.nargs
+    return tuple(len(dims) for dims in parse(ufunc.signature).operands)
+
+
+def _empty_like(value: Any, core_ndim: int) -> np.ndarray:
+    """Zero elements of `value`'s dtype, with enough axes for the gufunc core.
+
+    Nothing to allocate, nothing to loop over; shape errors are left to numguard's
+    own checks, which raise them in NumPy's order (after keepdims/axis support).
+    """
+    return np.empty((0,) * max(1, core_ndim), dtype=value.dtype)
 
 
 def is_exact(dtype: np.dtype) -> bool:

@@ -67,7 +67,7 @@ def gufunc_shapes(
     ]
     loop = broadcast_shapes([s for s in loop_shapes if s is not None])
     for i in range(nin, nop):
-        if loop_shapes[i] is not None and loop_shapes[i] != loop:
+        if loop_shapes[i] is not None and not _output_holds(loop_shapes[i], loop):
             raise ValueError(
                 f"{name}: output operand {i - nin} with loop shape {loop_shapes[i]} "
                 f"cannot hold the broadcast loop shape {loop}"
@@ -91,6 +91,14 @@ def gufunc_shapes(
                 actual[order[d]] = size
             outputs.append(tuple(actual))
     return tuple(outputs), stretches(loop_shapes[:nin], loop)
+
+
+def _output_holds(out_loop: Shape, loop: Shape) -> bool:
+    """A given output must span every loop axis, except that it may lack size-1 ones."""
+    missing = len(loop) - len(out_loop)
+    if missing < 0 or any(size != 1 for size in loop[:missing]):
+        return False
+    return out_loop == loop[missing:]
 
 
 def _at(order: list[int] | None, d: int) -> int:

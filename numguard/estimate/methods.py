@@ -54,14 +54,21 @@ def _reduce(ufunc: np.ufunc, args: tuple, kwargs: dict) -> Estimate:
     out = _single_out(out)
     shape = array.shape
     axes = _reduction_axes(axis, len(shape))
-    loop = _reduction_dtypes(ufunc, array.dtype, dtype, out)
+    reduced = 1
+    for i in axes:
+        reduced *= shape[i]
+    # Over no axis, or over no element, NumPy never calls the loop: any resolved
+    # loop will do, even one whose dtypes a real reduction could not chain.
+    loop = _reduction_dtypes(
+        ufunc, array.dtype, dtype, out, check_loop=bool(axes) and reduced != 0
+    )
     if len(axes) > 1 and not _reorderable(ufunc):
         raise ValueError(
             f"reduction operation '{ufunc.__name__}' is not reorderable, "
             "so at most one axis may be specified"
         )
     where_mask = where_shape(where)
-    identity = _has_identity(ufunc, loop[1], initial)
+    identity = _has_identity(ufunc, loop[0], initial, empty=reduced == 0)
     if where_mask is not None:
         broadcast_shapes((where_mask, shape))
         if not identity:
@@ -73,7 +80,7 @@ def _reduce(ufunc: np.ufunc, args: tuple, kwargs: dict) -> Estimate:
         result = tuple(1 if i in axes else n for i, n in enumerate(shape))
     else:
         result = tuple(n for i, n in enumerate(shape) if i not in axes)
-    if not identity and any(shape[i] == 0 for i in axes) and 0 not in result:
+    if not identity and reduced == 0:
         raise ValueError(
             f"zero-size array to reduction operation {ufunc.__name__} which has no identity"
         )
@@ -249,12 +256,17 @@ def _single_axis(axis: Any, ndim: int, method: str) -> int:
 
 
 def _reduction_dtypes(
-    ufunc: np.ufunc, in_dtype: np.dtype, dtype: Any, out: Any, method: str = "reduce"
+    ufunc: np.ufunc,
+    in_dtype: np.dtype,
+    dtype: Any,
+    out: Any,
+    method: str = "reduce",
+    check_loop: bool = True,
 ) -> tuple:
     signature = None if dtype is None else (np.dtype(dtype), None, None)
     given = None if out is None else out.dtype
     loop = resolve(ufunc, (given, in_dtype, None), signature, "unsafe", True)
-    if not loop[0] == loop[1] == loop[2]:
+    if check_loop and not loop[0] == loop[1] == loop[2]:
         raise TypeError(
             f"the resolved dtypes are not compatible with {ufunc.__name__}.{method}. "
             f"Resolved {loop}"
@@ -262,9 +274,13 @@ def _reduction_dtypes(
     return loop
 
 
-def _has_identity(ufunc: np.ufunc, dtype: np.dtype, initial: Any) -> bool:
+def _has_identity(ufunc: np.ufunc, dtype: np.dtype, initial: Any, empty: bool) -> bool:
+    """Whether the reduction has a start value; object loops use the identity only
+    for empty reductions (NumPy's get_reduction_initial)."""
     if initial is not _NO_VALUE:
         return initial is not None
+    if dtype.kind == "O" and not empty:
+        return False
     return ufunc.identity is not None
 
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from .arguments import allocated_nbytes, check_order, outputs, reject_unknown, where_shape
 from .broadcast import broadcast_shapes, check_fits, stretches
-from .dtypes import call_dtypes
+from .dtypes import DIMENSIONS_REFUSED, call_dtypes
 from .gufunc import gufunc_shapes
 from .operands import as_operand, dtype_of, shape_of
 from .record import Estimate
@@ -59,6 +59,8 @@ def estimate_call(ufunc: np.ufunc, args: tuple, kwargs: dict) -> Estimate:
         )
     else:
         out_shapes, stretched = _elementwise_shapes(in_shapes, outs, kwargs)
+    if result_dtypes is DIMENSIONS_REFUSED:  # the shape checks above must have raised
+        raise ValueError(f"{name}: an operand does not have enough dimensions")
     out_dtypes = tuple(d if o is None else o.dtype for o, d in zip(outs, result_dtypes))
     nbytes, exact = allocated_nbytes(out_shapes, out_dtypes, outs)
     return Estimate(
