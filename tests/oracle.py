@@ -60,7 +60,7 @@ def run_numpy(op: Any, args: tuple, kwargs: dict) -> tuple[Any, BaseException | 
         warnings.simplefilter("ignore")
         try:
             return op(*args, **kwargs), None
-        except Exception as exc:  # noqa: BLE001 - the oracle's verdict
+        except Exception as exc:
             text = str(exc)
             if any(marker in text for marker in KERNEL_TIME_ERRORS):
                 raise KernelTimeError(text) from exc
@@ -81,7 +81,7 @@ def check_agreement(op: Any, args: tuple, kwargs: dict, nin: int | None = None) 
         print(f"estimate {op} {_describe(args, kwargs)}", file=sys.stderr, flush=True)
     try:
         est = estimate(op, *args, **kwargs)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         if np_error is None:
             raise AssertionError(
                 f"estimate raised {type(exc).__name__}: {exc} but NumPy succeeded "

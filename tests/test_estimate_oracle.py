@@ -9,19 +9,18 @@ import pytest
 from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 from numpy.testing.overrides import get_overridable_numpy_ufuncs
-
 from oracle import KernelTimeError, check_agreement
 from strategies import (
+    NEEDS_OUT,
     PARTITION_INDEX,
     STRING_RECIPES,
-    NEEDS_OUT,
-    partition_index_args,
-    safe_string_out,
     at_call,
     elementwise_call,
     fill,
     outer_call,
+    partition_index_args,
     reduce_like_call,
+    safe_string_out,
 )
 
 UFUNCS = sorted(get_overridable_numpy_ufuncs(), key=lambda u: u.__name__)

@@ -1,8 +1,13 @@
-"""Dtype resolution, exactly NumPy's: `ufunc.resolve_dtypes` (NEP 50), cached.
+"""Dtype resolution, decided by NumPy itself and cached.
 
-Resolution is a pure function of (ufunc, operand dtypes, signature, casting,
-reduction), so a dict cache turns ~0.5 µs into one lookup. The cache is bounded:
-string and datetime dtypes come in many sizes and units.
+Calls are resolved by replaying them on zero-size stand-ins (`call_dtypes`), so
+NEP 50 weak scalars, casting rules and every error are NumPy's own. Reductions use
+`ufunc.resolve_dtypes(..., reduction=True)` (`resolve`): their operand is always an
+array, which keeps them off the path where resolve_dtypes crashes.
+
+Both are pure functions of dtypes and keywords, so a dict turns microseconds into
+one lookup. The caches are bounded: string and datetime dtypes come in many sizes
+and units.
 """
 
 from __future__ import annotations
@@ -16,18 +21,7 @@ from .signature import parse
 
 _CACHE_LIMIT = 4096
 _cache: dict[tuple, tuple[np.dtype, ...]] = {}
-
-#: Comparisons accept Python ints outside the array's range (NumPy >= 2 compares exactly).
-_OUT_OF_RANGE_INT_OK = frozenset(
-    {np.equal, np.not_equal, np.less, np.less_equal, np.greater, np.greater_equal}
-)
-
-_INT64 = np.iinfo(np.int64)
-
-try:  # NumPy's class for "no loop" and "cannot cast" (a TypeError subclass)
-    from numpy._core._exceptions import UFuncTypeError
-except ImportError:  # pragma: no cover - older or reorganised NumPy
-    UFuncTypeError = TypeError
+_call_cache: dict[tuple, tuple[np.dtype, ...]] = {}
 
 
 def resolve(
@@ -76,22 +70,22 @@ def call_dtypes(ufunc: np.ufunc, inputs: tuple, outs: tuple, kwargs: dict) -> tu
     casting = kwargs.get("casting")
     key = (
         ufunc,
-        tuple(_operand_key(x) for x in inputs),
-        tuple(None if o is None else o.dtype for o in outs),
+        tuple([_operand_key(x) for x in inputs]),
+        tuple([None if o is None else o.dtype for o in outs]),
         signature if not isinstance(signature, list) else tuple(signature),
         dtype,
         casting,
     )
     try:
-        return _cache[key]
+        return _call_cache[key]
     except KeyError:
         pass
     except TypeError:  # an unhashable keyword value: resolve without caching
         return _replay(ufunc, inputs, outs, kwargs)
     resolved = _replay(ufunc, inputs, outs, kwargs)
-    if len(_cache) >= _CACHE_LIMIT:
-        _cache.clear()
-    _cache[key] = resolved
+    if len(_call_cache) >= _CACHE_LIMIT:
+        _call_cache.clear()
+    _call_cache[key] = resolved
     return resolved
 
 
@@ -159,12 +153,3 @@ def _empty_like(value: Any, core_ndim: int) -> np.ndarray:
     own checks, which raise them in NumPy's order (after keepdims/axis support).
     """
     return np.empty((0,) * max(1, core_ndim), dtype=value.dtype)
-
-
-def is_exact(dtype: np.dtype) -> bool:
-    """Whether nbytes is the whole story: object and StringDType keep data elsewhere."""
-    return dtype.kind not in "OT"
-
-
-def weak(value: Any) -> bool:
-    return type(value) in WEAK_SCALAR_TYPES

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .arguments import allocated_nbytes, check_output, outputs, where_shape
+from .arguments import allocated_nbytes, check_output, where_shape
 from .broadcast import broadcast_shapes
 from .dtypes import resolve
 from .operands import WEAK_SCALAR_TYPES, as_array, dtype_of

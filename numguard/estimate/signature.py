@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 _DIM = r"\s*\w+\??\s*"
 _ARG = rf"\(\s*(?:{_DIM}(?:,{_DIM})*)?,?\s*\)"
@@ -32,7 +32,7 @@ class CoreSignature:
         return tuple(dict.fromkeys(n for op in self.operands for n in op))
 
 
-@lru_cache(maxsize=None)
+@cache
 def parse(text: str) -> CoreSignature:
     """Parse a gufunc signature; ValueError names what is malformed."""
     match = _SIGNATURE.match(text)

@@ -11,7 +11,13 @@ from typing import Any
 
 import numpy as np
 
-from .arguments import allocated_nbytes, check_order, outputs, reject_unknown, where_shape
+from .arguments import (
+    allocated_nbytes,
+    check_order,
+    outputs,
+    reject_unknown,
+    where_shape,
+)
 from .broadcast import broadcast_shapes, check_fits, stretches
 from .dtypes import DIMENSIONS_REFUSED, call_dtypes
 from .gufunc import gufunc_shapes
@@ -29,7 +35,7 @@ _fast_cache: dict[tuple, np.dtype] = {}
 def estimate_call(ufunc: np.ufunc, args: tuple, kwargs: dict) -> Estimate:
     """Estimate `ufunc(*args, **kwargs)`."""
     if not kwargs and len(args) == 2 and ufunc.nin == 2 and ufunc.nout == 1:
-        fast = _equal_shapes_fast_path(ufunc, args)
+        fast = _binary_fast_path(ufunc, args[0], args[1])
         if fast is not None:
             return fast
     nin, nout = ufunc.nin, ufunc.nout
@@ -40,15 +46,16 @@ def estimate_call(ufunc: np.ufunc, args: tuple, kwargs: dict) -> Estimate:
             f"but {len(args)} were given"
         )
     is_gufunc = ufunc.signature is not None
-    reject_unknown(name, kwargs, _GUFUNC_KEYWORDS if is_gufunc else _CALL_KEYWORDS)
+    if kwargs:
+        reject_unknown(name, kwargs, _GUFUNC_KEYWORDS if is_gufunc else _CALL_KEYWORDS)
+        check_order(kwargs.get("order"))
+        if kwargs.get("signature") is not None and kwargs.get("dtype") is not None:
+            raise TypeError("cannot specify both 'signature' and 'dtype'")
     outs = outputs(nout, args[nin:], kwargs)
-    inputs = tuple(as_operand(x) for x in args[:nin])
-    check_order(kwargs.get("order"))
-    if "dtype" in kwargs and kwargs.get("signature") is not None and kwargs["dtype"] is not None:
-        raise TypeError("cannot specify both 'signature' and 'dtype'")
-    in_dtypes = tuple(dtype_of(x) for x in inputs)
+    inputs = tuple([as_operand(x) for x in args[:nin]])
+    in_dtypes = tuple([dtype_of(x) for x in inputs])
     result_dtypes = call_dtypes(ufunc, inputs, outs, kwargs)
-    in_shapes = tuple(shape_of(x) for x in inputs)
+    in_shapes = tuple([shape_of(x) for x in inputs])
     if is_gufunc:
         out_shapes, stretched = gufunc_shapes(
             ufunc,
@@ -85,25 +92,62 @@ def _elementwise_shapes(in_shapes: tuple, outs: tuple, kwargs: dict) -> tuple:
     return (result,) * len(outs), stretched
 
 
-def _equal_shapes_fast_path(ufunc: np.ufunc, args: tuple) -> Estimate | None:
-    """Two arrays of one shape, no keywords: the hot path of every guarded `a + b`."""
-    a, b = args
-    if type(a) is not _ndarray or type(b) is not _ndarray:
+def _binary_fast_path(ufunc: np.ufunc, a: Any, b: Any) -> Estimate | None:
+    """No keywords, two operands of one shape or one array and one Python scalar.
+
+    The hot path of every guarded `a + b` and `a * 2.5`. Anything else (broadcasting,
+    keywords, gufuncs, object or string results) takes the general path.
+    """
+    if ufunc.signature is not None:
         return None
-    shape = a.shape
-    if shape != b.shape or ufunc.signature is not None:
+    if isinstance(a, _ndarray):
+        shape = a.shape
+        a_key = a_dtype = a.dtype
+        if isinstance(b, _ndarray):
+            if b.shape != shape:
+                return None
+            b_key = b_dtype = b.dtype
+            b_shape = shape
+        else:
+            b_key = _weak_key(b)
+            if b_key is None:
+                return None
+            b_dtype, b_shape = type(b), ()
+        size, a_shape = a.size, shape
+    elif isinstance(b, _ndarray):
+        a_key = _weak_key(a)
+        if a_key is None:
+            return None
+        a_dtype, a_shape = type(a), ()
+        b_key = b_dtype = b.dtype
+        shape = b_shape = b.shape
+        size = b.size
+    else:
         return None
-    a_dtype, b_dtype = a.dtype, b.dtype
+    key = (ufunc, a_key, b_key)
     try:
-        out_dtype = _fast_cache[(ufunc, a_dtype, b_dtype)]
+        out_dtype = _fast_cache[key]
     except KeyError:
         out_dtype = call_dtypes(ufunc, (a, b), (None,), {})[0]
         if len(_fast_cache) >= 1024:
             _fast_cache.clear()
-        _fast_cache[(ufunc, a_dtype, b_dtype)] = out_dtype
+        _fast_cache[key] = out_dtype
     if out_dtype.kind in "OT":
         return None
     return Estimate(
-        ufunc, "__call__", (shape,), (out_dtype,), a.size * out_dtype.itemsize, True,
-        (shape, shape), (a_dtype, b_dtype), (),
+        ufunc, "__call__", (shape,), (out_dtype,), size * out_dtype.itemsize, True,
+        (a_shape, b_shape), (a_dtype, b_dtype), (),
     )
+
+
+def _weak_key(value: Any) -> Any:
+    """The cache key of a Python scalar, or None where its value could matter."""
+    kind = type(value)
+    if kind is float or kind is complex:
+        return kind
+    if kind is int and 0 <= value < 128:
+        return _SMALL_INT
+    return None
+
+
+_SMALL_INT = (int, "small")
