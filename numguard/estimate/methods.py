@@ -57,18 +57,14 @@ def _reduce(ufunc: np.ufunc, args: tuple, kwargs: dict) -> Estimate:
     reduced = 1
     for i in axes:
         reduced *= shape[i]
-    # Over no axis, or over no element, NumPy never calls the loop: any resolved
-    # loop will do, even one whose dtypes a real reduction could not chain.
-    loop = _reduction_dtypes(
-        ufunc, array.dtype, dtype, out, check_loop=bool(axes) and reduced != 0
-    )
+    loop = _reduction_dtypes(ufunc, array.dtype, dtype, out)
     if len(axes) > 1 and not _reorderable(ufunc):
         raise ValueError(
             f"reduction operation '{ufunc.__name__}' is not reorderable, "
             "so at most one axis may be specified"
         )
     where_mask = where_shape(where)
-    identity = _has_identity(ufunc, loop[0], initial, empty=reduced == 0)
+    identity = _has_identity(ufunc, loop[0], initial, empty=array.size == 0)
     if where_mask is not None:
         broadcast_shapes((where_mask, shape))
         if not identity:
@@ -101,7 +97,7 @@ def _accumulate(ufunc: np.ufunc, args: tuple, kwargs: dict) -> Estimate:
     if not shape:
         raise TypeError("cannot accumulate on a scalar")
     _single_axis(axis, len(shape), "accumulate")
-    loop = _reduction_dtypes(ufunc, array.dtype, dtype, out, "accumulate")
+    loop = _reduction_dtypes(ufunc, array.dtype, dtype, out, "accumulate", uniform=True)
     if out is not None and out.shape != shape:
         raise ValueError(f"output shape {out.shape} does not match the input shape {shape}")
     return _record(ufunc, "accumulate", shape, loop[0], out, array)
@@ -131,7 +127,7 @@ def _reduceat(ufunc: np.ufunc, args: tuple, kwargs: dict) -> Estimate:
                 raise IndexError(
                     f"index {bad} out-of-bounds in {ufunc.__name__}.reduceat [0, {length})"
                 )
-    loop = _reduction_dtypes(ufunc, array.dtype, dtype, out, "reduceat")
+    loop = _reduction_dtypes(ufunc, array.dtype, dtype, out, "reduceat", uniform=True)
     result = shape[:ax] + (index.size,) + shape[ax + 1 :]
     if out is not None and out.shape != result:
         raise ValueError(f"output shape {out.shape} does not match the result shape {result}")
@@ -261,12 +257,14 @@ def _reduction_dtypes(
     dtype: Any,
     out: Any,
     method: str = "reduce",
-    check_loop: bool = True,
+    uniform: bool = False,
 ) -> tuple:
+    """The reduction loop; like NumPy, the output must match the first operand, and
+    for accumulate and reduceat the second one too."""
     signature = None if dtype is None else (np.dtype(dtype), None, None)
     given = None if out is None else out.dtype
     loop = resolve(ufunc, (given, in_dtype, None), signature, "unsafe", True)
-    if check_loop and not loop[0] == loop[1] == loop[2]:
+    if not _equivalent(loop[0], loop[2]) or (uniform and not _equivalent(loop[0], loop[1])):
         raise TypeError(
             f"the resolved dtypes are not compatible with {ufunc.__name__}.{method}. "
             f"Resolved {loop}"
@@ -274,9 +272,13 @@ def _reduction_dtypes(
     return loop
 
 
+def _equivalent(a: np.dtype, b: np.dtype) -> bool:
+    return np.can_cast(a, b, "equiv") and np.can_cast(b, a, "equiv")
+
+
 def _has_identity(ufunc: np.ufunc, dtype: np.dtype, initial: Any, empty: bool) -> bool:
     """Whether the reduction has a start value; object loops use the identity only
-    for empty reductions (NumPy's get_reduction_initial)."""
+    when the array is empty (NumPy's get_reduction_initial)."""
     if initial is not _NO_VALUE:
         return initial is not None
     if dtype.kind == "O" and not empty:
