@@ -1,0 +1,145 @@
+"""GuardedArray: the one place numguard touches NumPy's override protocols.
+
+A GuardedArray is an ndarray (a view: no copy, shared memory). Each ufunc call on it
+is projected, judged and acted on before NumPy's own kernel runs on plain views of
+the operands; results come back as GuardedArrays. Other array types that override
+`__array_ufunc__` (dask, xarray, pint, astropy) get NotImplemented, as NEP 13 asks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import settings as _settings
+from .estimate import estimate_ufunc
+from .policy import NEGLIGIBLE_NBYTES, judge, mode_for
+from .report import act
+
+_ndarray = np.ndarray
+_ndarray_ufunc = np.ndarray.__array_ufunc__
+_scoped_get = _settings._scoped.get
+_PLAIN_TYPES = frozenset({int, float, complex, bool, np.ndarray})
+
+
+class GuardedArray(np.ndarray):
+    """An ndarray whose ufunc calls are checked against numguard's settings first."""
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        settings = _scoped_get() or _settings._process
+        if not kwargs and len(inputs) == 2 and method == "__call__":
+            # The hot path, `a + b` on two GuardedArrays: inlined, no estimate when the
+            # result is too small to trip anything (see _trivially_small).
+            a, b = inputs
+            if type(a) is GuardedArray and type(b) is GuardedArray:
+                if settings.mode != "off" and (
+                    a.shape != b.shape
+                    or a.size * (a.itemsize + b.itemsize + 32) > _small_bound(settings)
+                ):
+                    check(ufunc, method, inputs, kwargs, settings)
+                result = ufunc(a.view(_ndarray), b.view(_ndarray))
+                if type(result) is _ndarray:
+                    return result.view(GuardedArray)
+                return tuple(_wrap(r) for r in result) if type(result) is tuple else result
+        if settings.mode != "off":
+            check(ufunc, method, inputs, kwargs, settings)
+        unwrapped = []
+        for x in inputs:
+            kind = type(x)
+            if kind is GuardedArray:
+                unwrapped.append(x.view(_ndarray))
+            elif kind in _PLAIN_TYPES or _defers_to_us(x):
+                unwrapped.append(x.view(_ndarray) if isinstance(x, GuardedArray) else x)
+            else:
+                return NotImplemented
+        outs = kwargs.get("out")
+        if outs is not None:
+            plain_outs = []
+            for o in outs:
+                if o is None or type(o) is _ndarray:
+                    plain_outs.append(o)
+                elif isinstance(o, GuardedArray):
+                    plain_outs.append(o.view(_ndarray))
+                elif _defers_to_us(o):
+                    plain_outs.append(o)
+                else:
+                    return NotImplemented
+            kwargs["out"] = tuple(plain_outs)
+        result = getattr(ufunc, method)(*unwrapped, **kwargs)
+        if outs is not None:
+            if method == "at":
+                return None
+            given = [o for o in outs if o is not None]
+            if ufunc.nout == 1 or method != "__call__" and method != "outer":
+                return outs[0] if outs[0] is not None else _wrap(result)
+            return tuple(
+                o if o is not None else _wrap(r) for o, r in zip(outs, result)
+            ) if given else tuple(_wrap(r) for r in result)
+        if type(result) is _ndarray:
+            return result.view(GuardedArray)
+        if type(result) is tuple:
+            return tuple(_wrap(r) for r in result)
+        return result
+
+
+def _defers_to_us(x: Any) -> bool:
+    """Plain ndarray subclasses and non-arrays without their own __array_ufunc__."""
+    override = getattr(type(x), "__array_ufunc__", None)
+    return override is None or override is _ndarray_ufunc
+
+
+def _wrap(result: Any) -> Any:
+    return result.view(GuardedArray) if type(result) is _ndarray else result
+
+
+def check(
+    ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict, settings: _settings.Settings
+) -> None:
+    """Project, judge and act. NumPy's own errors are left for NumPy to raise."""
+    if method == "__call__" and not kwargs and len(inputs) == 2 and _trivially_small(
+        inputs[0], inputs[1], settings
+    ):
+        return
+    try:
+        estimate = estimate_ufunc(ufunc, method, inputs, kwargs)
+    except Exception:  # noqa: BLE001 - NumPy raises its own error when it runs
+        return
+    trip = judge(estimate, settings)
+    if trip is not None:
+        act(mode_for(trip, settings), estimate, trip)
+
+
+def _trivially_small(a: Any, b: Any, settings: _settings.Settings) -> bool:
+    """Two arrays of one shape whose result cannot trip anything: skip the estimate.
+
+    Equal shapes mean no broadcasting (so no inflation, no rank promotion), and the
+    result's bytes are bounded by size x (both itemsizes + 32), which must stay
+    under every limit in force.
+    """
+    if not isinstance(a, _ndarray) or not isinstance(b, _ndarray) or a.shape != b.shape:
+        return False
+    return a.size * (a.itemsize + b.itemsize + 32) <= _small_bound(settings)
+
+
+def _small_bound(settings: _settings.Settings) -> int:
+    """Results up to this many bytes cannot trip the memory limit in force."""
+    limit = settings.limit.nbytes
+    return NEGLIGIBLE_NBYTES if limit is None else min(limit, NEGLIGIBLE_NBYTES)
+
+
+def wrap(array: Any) -> Any:
+    """A GuardedArray view of `array` (no copy). With NUMGUARD_MODE=off at import, or
+    mode "off" in force, `array` itself comes back: a switched-off guard costs nothing."""
+    if (_scoped_get() or _settings._process).mode == "off":
+        return array
+    if isinstance(array, GuardedArray):
+        return array
+    return np.asarray(array).view(GuardedArray)
+
+
+def unwrap(array: Any) -> Any:
+    """A plain ndarray view of a GuardedArray (anything else comes back unchanged)."""
+    if isinstance(array, GuardedArray):
+        return array.view(_ndarray)
+    return array
