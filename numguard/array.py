@@ -14,8 +14,8 @@ import numpy as np
 
 from . import settings as _settings
 from .estimate import estimate_ufunc
-from .policy import NEGLIGIBLE_NBYTES, judge, mode_for
-from .report import act
+from .guarded_methods import AllocatingMethods
+from .policy import NEGLIGIBLE_NBYTES, enforce
 
 _ndarray = np.ndarray
 _ndarray_ufunc = np.ndarray.__array_ufunc__
@@ -23,7 +23,7 @@ _scoped_get = _settings._scoped.get
 _PLAIN_TYPES = frozenset({int, float, complex, bool, np.ndarray})
 
 
-class GuardedArray(np.ndarray):
+class GuardedArray(AllocatingMethods, np.ndarray):
     """An ndarray whose ufunc calls are checked against numguard's settings first."""
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
@@ -105,9 +105,7 @@ def check(
         estimate = estimate_ufunc(ufunc, method, inputs, kwargs)
     except Exception:  # noqa: BLE001 - NumPy raises its own error when it runs
         return
-    trip = judge(estimate, settings)
-    if trip is not None:
-        act(mode_for(trip, settings), estimate, trip)
+    enforce(estimate, settings)
 
 
 def _trivially_small(a: Any, b: Any, settings: _settings.Settings) -> bool:

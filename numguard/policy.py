@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from .estimate import Estimate
 from .memory import budget_for
-from .report import Trip
-from .settings import Settings
+from .report import Trip, act
+from .settings import Settings, get_settings
 
 #: Below this, a result cannot trip a limit given as a share of available memory
 #: (the process would already be failing for lack of 64 KiB); such operations read
@@ -55,3 +55,17 @@ def _promotes_rank(estimate: Estimate) -> bool:
         return False
     ranks = {len(shape) for shape in estimate.operand_shapes if shape}
     return len(ranks) > 1
+
+
+def enforce(estimate: Estimate, settings: Settings | None = None) -> None:
+    """Judge `estimate` under the settings in force and act (raise, warn or log).
+
+    Returns when the operation may run. Entry points that build their own estimates
+    (ndarray methods, array functions) call this; mode "off" returns at once.
+    """
+    settings = settings or get_settings()
+    if settings.mode == "off":
+        return
+    trip = judge(estimate, settings)
+    if trip is not None:
+        act(mode_for(trip, settings), estimate, trip)
