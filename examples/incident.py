@@ -1,32 +1,43 @@
-"""The incident, projected before it happens.
+"""The incident, stopped before it happens.
 
-5,000,000 profiles of shape (M, 1) met per-cluster weights of shape (1, N): NumPy
-would allocate an (M, N) result and the container would be OOM-killed. numguard
-projects the result from shapes and dtypes alone and compares it with the memory
-this process can really use (container limits included). Nothing large is allocated.
+5,000,000 customer profiles of shape (M, 1) met per-cluster weights of shape (1, N).
+Broadcasting silently turned that into an (M, N) result; NumPy's malloc succeeded
+under overcommit and the container was OOM-killed later. Wrapped with numguard, the
+same line raises BroadcastMemoryError before anything is allocated.
+
+Run: python examples/incident.py
 """
+
+import time
 
 import numpy as np
 
 import numguard
 
-M, N = 5_000_000, 200_000  # profiles, cluster weights
+M, N = 5_000_000, 200_000  # profiles, clusters
 
-# Zero-strided stand-ins of the production shapes: metadata only, 8 bytes each.
-profiles = np.lib.stride_tricks.as_strided(np.zeros(1), shape=(M, 1), strides=(0, 0))
-weights = np.lib.stride_tricks.as_strided(np.zeros(1), shape=(1, N), strides=(0, 0))
 
-projected = numguard.estimate(np.multiply, profiles, weights)
-available = numguard.budget()
+def production_shaped(shape: tuple[int, ...]) -> np.ndarray:
+    """Production shapes backed by one element (zero strides): metadata only."""
+    return np.lib.stride_tricks.as_strided(np.ones(1), shape, (0,) * len(shape))
 
-print(f"np.multiply{profiles.shape} x {weights.shape}")
-print(f"  result shape  : {projected.shape} {projected.dtype}")
-print(f"  projected size: {numguard.format_bytes(projected.nbytes)}")
-for s in projected.stretched:
-    print(f"  axis {s.axis} stretched to {s.size:,} from operand {s.operand} (size {s.operand_size})")
-print(f"  available     : {available.binding}")
 
-if projected.nbytes > available.available:
-    print("numguard: refused before allocating; NumPy would have been OOM-killed later.")
+def score(profiles: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The pipeline step from the incident: meant to be (M,), it broadcasts to (M, N)."""
+    return profiles * weights
+
+
+profiles = numguard.wrap(production_shaped((M, 1)))
+weights = numguard.wrap(production_shaped((1, N)))
+
+started = time.perf_counter()
+try:
+    score(profiles, weights)
+except numguard.BroadcastMemoryError as error:
+    elapsed = (time.perf_counter() - started) * 1000
+    print(error)
+    print(f"\nRefused in {elapsed:.1f} ms; nothing was allocated. "
+          f"Projected {numguard.format_bytes(error.estimate.nbytes)}, "
+          f"available {numguard.format_bytes(error.budget.available)}.")
 else:
-    np.multiply(profiles, weights)
+    raise SystemExit("numguard did not stop the incident")

@@ -46,41 +46,33 @@ class GuardedArray(AllocatingMethods, np.ndarray):
             check(ufunc, method, inputs, kwargs, settings)
         unwrapped = []
         for x in inputs:
-            kind = type(x)
-            if kind is GuardedArray:
+            if isinstance(x, GuardedArray):
                 unwrapped.append(x.view(_ndarray))
-            elif kind in _PLAIN_TYPES or _defers_to_us(x):
-                unwrapped.append(x.view(_ndarray) if isinstance(x, GuardedArray) else x)
+            elif type(x) in _PLAIN_TYPES or _defers_to_us(x):
+                unwrapped.append(x)
             else:
                 return NotImplemented
         outs = kwargs.get("out")
         if outs is not None:
             plain_outs = []
             for o in outs:
-                if o is None or type(o) is _ndarray:
-                    plain_outs.append(o)
-                elif isinstance(o, GuardedArray):
+                if isinstance(o, GuardedArray):
                     plain_outs.append(o.view(_ndarray))
-                elif _defers_to_us(o):
+                elif o is None or o is Ellipsis or _defers_to_us(o):
                     plain_outs.append(o)
                 else:
                     return NotImplemented
             kwargs["out"] = tuple(plain_outs)
         result = getattr(ufunc, method)(*unwrapped, **kwargs)
-        if outs is not None:
-            if method == "at":
-                return None
-            given = [o for o in outs if o is not None]
-            if ufunc.nout == 1 or method != "__call__" and method != "outer":
-                return outs[0] if outs[0] is not None else _wrap(result)
-            return tuple(
-                o if o is not None else _wrap(r) for o, r in zip(outs, result)
-            ) if given else tuple(_wrap(r) for r in result)
-        if type(result) is _ndarray:
-            return result.view(GuardedArray)
+        if method == "at":
+            return None
         if type(result) is tuple:
-            return tuple(_wrap(r) for r in result)
-        return result
+            if outs is None:
+                return tuple([_wrap(r) for r in result])
+            return tuple([_returned(o, r) for o, r in zip(outs, result)])
+        if outs is None:
+            return _wrap(result)
+        return _returned(outs[0], result)
 
 
 def _defers_to_us(x: Any) -> bool:
@@ -91,6 +83,11 @@ def _defers_to_us(x: Any) -> bool:
 
 def _wrap(result: Any) -> Any:
     return result.view(GuardedArray) if type(result) is _ndarray else result
+
+
+def _returned(given: Any, result: Any) -> Any:
+    """What NumPy returns for an output: the array the caller gave, else a new one."""
+    return given if isinstance(given, _ndarray) else _wrap(result)
 
 
 def check(

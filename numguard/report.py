@@ -9,6 +9,7 @@ own line of code. Frames are walked only here, when something is reported.
 from __future__ import annotations
 
 import dis
+import linecache
 import logging
 import os
 import sys
@@ -20,7 +21,6 @@ from typing import Any
 import numpy as np
 
 from .estimate import Estimate
-from .estimate.broadcast import format_shape
 from .memory import Budget, format_bytes
 
 logger = logging.getLogger("numguard")
@@ -174,44 +174,45 @@ def describe(estimate: Estimate, trip: Trip, site: Site | None = None) -> str:
     """The one message every mode uses, readable at a glance."""
     site = site or call_site()
     operation = site.operation(estimate)
-    results = ", ".join(
-        f"{format_shape(s)} {d}" for s, d in zip(estimate.shapes, estimate.dtypes)
-    )
+    results = ", ".join(f"{s} {d}" for s, d in zip(estimate.shapes, estimate.dtypes))
     lower = "" if estimate.exact else " at least"
     if trip.rule == "memory":
         headline = (
-            f"{operation} would allocate{lower} {format_bytes(estimate.nbytes)} for a "
-            f"{results} result, over the limit of {format_bytes(trip.limit or 0)}"
-            f" ({_limit_source(trip)})"
+            f"{operation} would allocate{lower} {format_bytes(estimate.nbytes)} "
+            f"for a {results} result"
         )
+        detail = f"  limit: {format_bytes(trip.limit or 0)} ({_limit_source(trip)})"
     elif trip.rule == "inflation":
         headline = (
-            f"{operation} would inflate its largest operand "
-            f"({estimate.largest_operand_size:,} elements) into a {results} result "
-            f"({estimate.result_size:,} elements), more than the inflation factor "
-            f"{trip.factor:g} allows"
+            f"{operation} would turn operands of at most "
+            f"{estimate.largest_operand_size:,} elements into a {results} result "
+            f"({estimate.result_size:,} elements)"
         )
+        detail = f"  inflation: more than the factor {trip.factor:g} allowed"
     else:
         headline = f"{operation} broadcasts operands of different ranks into a {results} result"
-    lines = [f"numguard: {headline}."]
+        detail = "  rank promotion: operands have different numbers of dimensions"
+    lines = [f"numguard: {headline}.", detail]
     for index, (shape, dtype) in enumerate(
         zip(estimate.operand_shapes, estimate.operand_dtypes)
     ):
         kind = f"Python {dtype.__name__}" if isinstance(dtype, type) else str(dtype)
-        lines.append(f"  operand {index}: {format_shape(shape)} {kind}")
+        lines.append(f"  operand {index}: {shape} {kind}")
     for stretch in estimate.stretched:
-        origin = (
-            "an axis it lacks" if stretch.operand_size is None else f"size {stretch.operand_size}"
-        )
+        origin = "a missing axis" if stretch.operand_size is None else str(stretch.operand_size)
         lines.append(
-            f"  broadcasting stretched operand {stretch.operand} along axis {stretch.axis}: "
+            f"  broadcast: operand {stretch.operand} stretched along axis {stretch.axis}, "
             f"{origin} -> {stretch.size:,}"
         )
-    lines.append(f"  at {site.filename}:{site.lineno}")
+    code = linecache.getline(site.filename, site.lineno).strip()
+    lines.append(f"  at {site.filename}:{site.lineno}" + (f": {code}" if code else ""))
     return "\n".join(lines)
 
 
 def _limit_source(trip: Trip) -> str:
     if trip.budget is None:
         return f"limit={trip.limit_text}"
-    return f"limit={trip.limit_text} of {format_bytes(trip.budget.available)} available; {trip.budget.binding}"
+    return (
+        f"{trip.limit_text} of {format_bytes(trip.budget.available)} available; "
+        f"bound by {trip.budget.binding}"
+    )
