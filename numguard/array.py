@@ -14,6 +14,7 @@ import numpy as np
 
 from . import settings as _settings
 from .estimate import estimate_ufunc
+from .functions.dispatch import ArrayFunctionDispatch
 from .guarded_methods import AllocatingMethods
 from .policy import NEGLIGIBLE_NBYTES, enforce
 
@@ -23,7 +24,7 @@ _scoped_get = _settings._scoped.get
 _PLAIN_TYPES = frozenset({int, float, complex, bool, np.ndarray})
 
 
-class GuardedArray(AllocatingMethods, np.ndarray):
+class GuardedArray(ArrayFunctionDispatch, AllocatingMethods, np.ndarray):
     """An ndarray whose ufunc calls are checked against numguard's settings first."""
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:

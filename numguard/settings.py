@@ -175,6 +175,21 @@ def configure(**settings: Any) -> Settings:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+#: Functions that may turn a MemoryError raised inside a guard block into a numguard
+#: error (the allocation backstop registers one): each returns the exception to raise
+#: from the original, or None.
+memory_error_translators: list[Callable[[MemoryError], BaseException | None]] = []
+
+
+def _translated(error: BaseException | None) -> BaseException | None:
+    if not isinstance(error, MemoryError) or not memory_error_translators:
+        return None
+    for translate in memory_error_translators:
+        replacement = translate(error)
+        if replacement is not None:
+            return replacement
+    return None
+
 
 class guard:
     """Scoped settings: `with numguard.guard(limit="2GiB"):` or `@numguard.guard(mode="warn")`.
@@ -197,9 +212,12 @@ class guard:
         self._token = _scoped.set(scoped)
         return scoped
 
-    def __exit__(self, *exc_info: Any) -> None:
+    def __exit__(self, exc_type: Any, error: BaseException | None, traceback: Any) -> None:
         token, self._token = self._token, None
         _scoped.reset(token)
+        replacement = _translated(error)
+        if replacement is not None:
+            raise replacement from error
 
     def __call__(self, func: F) -> F:
         changes = self._changes
@@ -209,6 +227,11 @@ class guard:
             token = _scoped.set(replace(get_settings(), **changes))
             try:
                 return func(*args, **kwargs)
+            except MemoryError as error:
+                replacement = _translated(error)
+                if replacement is None:
+                    raise
+                raise replacement from error
             finally:
                 _scoped.reset(token)
 

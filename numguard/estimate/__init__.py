@@ -28,10 +28,9 @@ def estimate(op: Any, /, *args: Any, **kwargs: Any) -> Estimate:
     owner = getattr(op, "__self__", None)
     if isinstance(owner, np.ufunc):
         return estimate_method(owner, op.__name__, args, kwargs)
-    raise TypeError(
-        f"estimate() takes a ufunc or a ufunc method such as np.add.reduce, "
-        f"not {type(op).__name__} {op!r}"
-    )
+    from numguard.functions import estimate_function  # array functions build on this package
+
+    return estimate_function(op, args, kwargs)
 
 
 def estimate_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> Estimate:
