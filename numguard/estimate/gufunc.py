@@ -58,6 +58,8 @@ def gufunc_shapes(
     else:
         remap = [None] * nop
     sizes = _core_sizes(name, sig, shapes, core, missing, remap, nin)
+    if keep:
+        _check_kept_dims(shapes, core, remap, nin)
 
     loop_shapes: list[Shape | None] = [
         None
@@ -99,6 +101,20 @@ def _output_holds(out_loop: Shape, loop: Shape) -> bool:
     if missing < 0 or any(size != 1 for size in loop[:missing]):
         return False
     return out_loop == loop[missing:]
+
+
+def _check_kept_dims(shapes: list, core: list[int], remap: list, nin: int) -> None:
+    """With keepdims, a given output's kept core axes must have length 1."""
+    for i in range(nin, len(shapes)):
+        shape = shapes[i]
+        if shape is None:
+            continue
+        kept = [shape[_at(remap[i], d)] for d in range(len(shape) - core[i], len(shape))]
+        if any(size != 1 for size in kept):
+            raise ValueError(
+                f"output operand {i - nin} has kept core dimensions {tuple(kept)}, "
+                f"but keepdims requires them to be of length 1"
+            )
 
 
 def _at(order: list[int] | None, d: int) -> int:
