@@ -29,20 +29,10 @@ class GuardedArray(ArrayFunctionDispatch, AllocatingMethods, np.ndarray):
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         settings = _scoped_get() or _settings._process
-        if not kwargs and len(inputs) == 2 and method == "__call__":
-            # The hot path, `a + b` on two GuardedArrays: inlined, no estimate when the
-            # result is too small to trip anything (see _trivially_small).
-            a, b = inputs
-            if type(a) is GuardedArray and type(b) is GuardedArray:
-                if settings.mode != "off" and (
-                    a.shape != b.shape
-                    or a.size * (a.itemsize + b.itemsize + 32) > _small_bound(settings)
-                ):
-                    check(ufunc, method, inputs, kwargs, settings)
-                result = ufunc(a.view(_ndarray), b.view(_ndarray))
-                if type(result) is _ndarray:
-                    return result.view(GuardedArray)
-                return tuple(_wrap(r) for r in result) if type(result) is tuple else result
+        if len(inputs) == 2 and method == "__call__":
+            fast = _binary_hot_path(ufunc, inputs[0], inputs[1], kwargs, settings)
+            if fast is not _SLOW:
+                return fast
         if settings.mode != "off":
             check(ufunc, method, inputs, kwargs, settings)
         unwrapped = []
@@ -74,6 +64,59 @@ class GuardedArray(ArrayFunctionDispatch, AllocatingMethods, np.ndarray):
         if outs is None:
             return _wrap(result)
         return _returned(outs[0], result)
+
+
+_SLOW = object()
+_SCALAR_TYPES = frozenset({int, float, complex, bool})
+
+
+def _binary_hot_path(
+    ufunc: np.ufunc, a: Any, b: Any, kwargs: dict, settings: _settings.Settings
+) -> Any:
+    """`a + b`, `a * 2.5`, `a += b` between GuardedArrays of one shape and Python scalars.
+
+    Inlined and cheap: when nothing can trip (no broadcasting, so no inflation and no
+    rank promotion, and a result too small for any limit, or written into `out=`), no
+    estimate is made at all. Anything else returns _SLOW for the general path.
+    """
+    out = None
+    if kwargs:
+        out = kwargs.get("out")
+        if len(kwargs) != 1 or out is None or len(out) != 1 or type(out[0]) is not GuardedArray:
+            return _SLOW
+        out = out[0]
+    type_a, type_b = type(a), type(b)
+    if type_a is GuardedArray:
+        shape, size, itemsizes = a.shape, a.size, a.itemsize
+        if type_b is GuardedArray:
+            if b.shape != shape:
+                return _SLOW
+            itemsizes += b.itemsize
+            b = b.view(_ndarray)
+        elif type_b in _SCALAR_TYPES:
+            itemsizes += 16
+        else:
+            return _SLOW
+        a = a.view(_ndarray)
+    elif type_b is GuardedArray and type_a in _SCALAR_TYPES:
+        shape, size, itemsizes = b.shape, b.size, b.itemsize + 16
+        b = b.view(_ndarray)
+    else:
+        return _SLOW
+    if out is not None:
+        if out.shape != shape:
+            return _SLOW
+        if ufunc.nout != 1:
+            return _SLOW
+        # Written in place: nothing is allocated and nothing is stretched.
+        ufunc(a, b, out=out.view(_ndarray))
+        return out
+    if settings.mode != "off" and size * (itemsizes + 32) > _small_bound(settings):
+        return _SLOW
+    result = ufunc(a, b)
+    if type(result) is _ndarray:
+        return result.view(GuardedArray)
+    return tuple([_wrap(r) for r in result]) if type(result) is tuple else result
 
 
 def _defers_to_us(x: Any) -> bool:

@@ -18,6 +18,10 @@ from .signature import CoreSignature, parse
 _AxisError = np.exceptions.AxisError
 
 
+_CACHE_LIMIT = 1024
+_cache: dict[tuple, tuple[tuple[Shape, ...], tuple[Stretch, ...]]] = {}
+
+
 def gufunc_shapes(
     ufunc: np.ufunc,
     shapes: list[Shape | None],
@@ -28,8 +32,33 @@ def gufunc_shapes(
     """Every output's shape (given outputs included), and the loop-dimension stretches.
 
     `shapes` has one entry per operand, inputs then outputs; None for outputs NumPy
-    will allocate.
+    will allocate. A pure function of its arguments, so repeated calls (a matmul in
+    a loop) are served from a bounded cache; calls with `axes=` (a list) are not.
     """
+    if axes is not None:
+        return _gufunc_shapes(ufunc, shapes, axes, axis, keepdims)
+    key = (ufunc, tuple(shapes), axis, keepdims)
+    try:
+        return _cache[key]
+    except (KeyError, TypeError):
+        pass
+    result = _gufunc_shapes(ufunc, shapes, axes, axis, keepdims)
+    if len(_cache) >= _CACHE_LIMIT:
+        _cache.clear()
+    try:
+        _cache[key] = result
+    except TypeError:  # an unhashable axis or keepdims: NumPy will say what is wrong
+        pass
+    return result
+
+
+def _gufunc_shapes(
+    ufunc: np.ufunc,
+    shapes: list[Shape | None],
+    axes: Any,
+    axis: Any,
+    keepdims: Any,
+) -> tuple[tuple[Shape, ...], tuple[Stretch, ...]]:
     sig = parse(ufunc.signature)
     name = ufunc.__name__
     nin, nop = ufunc.nin, ufunc.nargs
