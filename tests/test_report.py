@@ -9,6 +9,7 @@ with the limit's source, and the user's own file:line.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
 
@@ -263,3 +264,31 @@ def test_warning_and_log_record_point_at_the_user_line(caplog):
     assert rec.dtypes == ("float64", "float32")
     assert rec.numguard_rule == "memory"
     assert tuple(rec.result_shapes) == ((300, 400),)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "bug: numguard/report.py call_site skips every frame whose filename merely starts "
+    "with numguard's or NumPy's directory (startswith(_OWN_DIRS), no path separator), so "
+    "a user file such as <site-packages>/numpy_financial/core.py or "
+    "<project>/numguard_pipeline.py is never the reported site"))
+@pytest.mark.parametrize("filename", [
+    os.path.dirname(numguard.__file__) + "_pipeline.py",
+    os.path.dirname(np.__file__) + "_financial/core.py",
+], ids=["numguard_pipeline.py", "numpy_financial"])
+def test_call_site_in_a_file_whose_name_extends_a_package_directory(filename):
+    code = compile("a * b\n", filename, "exec")
+    namespace = {"a": wrap(np.ones((3, 1))), "b": np.ones(4)}
+    with numguard.guard(limit=10), pytest.raises(BroadcastMemoryError) as info:
+        exec(code, namespace)
+    assert f"{filename}:1" in str(info.value)
+    assert "`*`" in str(info.value).splitlines()[0]
+
+
+def test_call_site_in_an_ordinary_file():
+    filename = "/tmp/numguard-test-user-script.py"  # compiled, never written
+    code = compile("a * b\n", filename, "exec")
+    namespace = {"a": wrap(np.ones((3, 1))), "b": np.ones(4)}
+    with numguard.guard(limit=10), pytest.raises(BroadcastMemoryError) as info:
+        exec(code, namespace)
+    assert f"{filename}:1" in str(info.value)
+    assert "`*`" in str(info.value).splitlines()[0]
