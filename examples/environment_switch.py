@@ -18,7 +18,6 @@ import os
 import re
 import subprocess
 import sys
-import warnings
 
 RUNS = [
     {},
@@ -35,7 +34,6 @@ def job() -> None:
 
     import numguard
 
-    warnings.simplefilter("default")  # NumguardWarning is a ResourceWarning: show it
     profiles = numguard.wrap(np.ones((2_000, 1)))
     print(f"  wrap() gave {type(profiles).__name__}")
     try:

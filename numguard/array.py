@@ -43,6 +43,9 @@ class GuardedArray(ArrayFunctionDispatch, AllocatingMethods, np.ndarray):
                 unwrapped.append(x)
             else:
                 return NotImplemented
+        where = kwargs.get("where")
+        if isinstance(where, GuardedArray):
+            kwargs["where"] = where.view(_ndarray)
         outs = kwargs.get("out")
         if outs is not None:
             plain_outs = []

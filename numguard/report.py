@@ -35,6 +35,10 @@ class NumguardError(Exception):
         self.estimate = estimate
         self.trip = trip
 
+    def __reduce__(self) -> tuple:
+        # Crosses process boundaries (ProcessPoolExecutor) and copies intact.
+        return (type(self), (str(self), self.estimate, self.trip))
+
 
 class BroadcastMemoryError(NumguardError, MemoryError):
     """The result would not fit the memory limit; raised before anything is allocated.
@@ -49,6 +53,9 @@ class BroadcastMemoryError(NumguardError, MemoryError):
     ) -> None:
         super().__init__(message, estimate, trip)
         self.budget = budget
+
+    def __reduce__(self) -> tuple:
+        return (type(self), (str(self), self.estimate, self.trip, self.budget))
 
 
 class InflationError(NumguardError, ValueError):
@@ -69,6 +76,13 @@ class InflationWarning(NumguardWarning):
 
 class RankPromotionWarning(NumguardWarning):
     """A rank-promotion trip in mode="warn"."""
+
+
+# ResourceWarning is ignored by Python's default filters, which would make mode="warn"
+# silent. Show numguard's warnings (once per location) unless the user configured
+# warnings with -W or PYTHONWARNINGS, whose choice then stands.
+if not sys.warnoptions:
+    warnings.filterwarnings("default", category=NumguardWarning)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,8 +145,8 @@ class Site:
 
 
 _OWN_DIRS = (
-    os.path.dirname(os.path.abspath(__file__)),
-    os.path.dirname(os.path.abspath(np.__file__)),
+    os.path.dirname(os.path.abspath(__file__)) + os.sep,
+    os.path.dirname(os.path.abspath(np.__file__)) + os.sep,
 )
 
 

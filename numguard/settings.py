@@ -11,7 +11,9 @@ As with errstate, a new thread starts with the process defaults (before Python
 from __future__ import annotations
 
 import functools
+import inspect
 import math
+import numbers
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -74,12 +76,15 @@ def parse_limit(value: Any) -> Limit:
     """A Limit from an int, a Limit, or a string such as '512MiB', '2 GB', '75%'."""
     if isinstance(value, Limit):
         return value
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        if not math.isfinite(value) or value < 1 or value != int(value):
+            raise ValueError(
+                f"invalid limit {value!r}: a byte count must be a positive whole number; "
+                f"expected {LIMIT_FORMS}"
+            )
+        return Limit(int(value), None, f"{int(value)} bytes")
+    if not isinstance(value, str):
         raise ValueError(f"invalid limit {value!r}: expected {LIMIT_FORMS}")
-    if isinstance(value, int):
-        if value <= 0:
-            raise ValueError(f"invalid limit {value!r}: a byte count must be positive")
-        return Limit(value, None, f"{value} bytes")
     percent = _PERCENT.match(value)
     if percent:
         share = float(percent.group(1))
@@ -90,9 +95,14 @@ def parse_limit(value: Any) -> Limit:
     unit = size and _UNITS.get(size.group(3).lower())
     if not size or unit is None:
         raise ValueError(f"invalid limit {value!r}: expected {LIMIT_FORMS}")
-    number = float(size.group(1)) * 10 ** int(size.group(2) or 0) * unit
+    try:
+        number = float(size.group(1)) * 10.0 ** int(size.group(2) or 0) * unit
+    except OverflowError:
+        number = math.inf
     if not math.isfinite(number) or number < 1:
-        raise ValueError(f"invalid limit {value!r}: it must be at least one byte")
+        raise ValueError(
+            f"invalid limit {value!r}: it must be a finite size of at least one byte"
+        )
     return Limit(int(number), None, value.strip())
 
 
@@ -221,6 +231,10 @@ class guard:
 
     def __call__(self, func: F) -> F:
         changes = self._changes
+        if inspect.iscoroutinefunction(func):
+            return _guarded_coroutine(func, changes)  # type: ignore[return-value]
+        if inspect.isgeneratorfunction(func):
+            return _guarded_generator(func, changes)  # type: ignore[return-value]
 
         @functools.wraps(func)
         def guarded(*args: Any, **kwargs: Any) -> Any:
@@ -236,6 +250,52 @@ class guard:
                 _scoped.reset(token)
 
         return guarded  # type: ignore[return-value]
+
+
+def _guarded_coroutine(func: Callable[..., Any], changes: dict) -> Callable[..., Any]:
+    """`async def` bodies run when awaited: scope the settings around the await."""
+
+    @functools.wraps(func)
+    async def guarded(*args: Any, **kwargs: Any) -> Any:
+        token = _scoped.set(replace(get_settings(), **changes))
+        try:
+            return await func(*args, **kwargs)
+        except MemoryError as error:
+            replacement = _translated(error)
+            if replacement is None:
+                raise
+            raise replacement from error
+        finally:
+            _scoped.reset(token)
+
+    return guarded
+
+
+def _guarded_generator(func: Callable[..., Any], changes: dict) -> Callable[..., Any]:
+    """A generator body runs on each resume: scope the settings around every step."""
+
+    @functools.wraps(func)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        steps = func(*args, **kwargs)
+        sent: Any = None
+        thrown: BaseException | None = None
+        while True:
+            token = _scoped.set(replace(get_settings(), **changes))
+            try:
+                item = steps.throw(thrown) if thrown is not None else steps.send(sent)
+            except StopIteration as stop:
+                return stop.value
+            finally:
+                _scoped.reset(token)
+            try:
+                sent, thrown = (yield item), None
+            except GeneratorExit:
+                steps.close()
+                raise
+            except BaseException as error:  # noqa: BLE001 - forwarded into the generator
+                sent, thrown = None, error
+
+    return guarded
 
 
 #: Environment variables read at import, and the setting each one sets.

@@ -542,10 +542,6 @@ def test_numpy_errors_pass_through_unchanged(setting):
         _same_error(np.add, (a, a), (wrap(a), wrap(a)), bogus=1)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: a GuardedArray passed as where= makes GuardedArray.__array_ufunc__ call the "
-    "ufunc again with the same where= (not unwrapped), which dispatches back to "
-    "__array_ufunc__: RecursionError (numguard/array.py, the getattr(ufunc, method) call)"))
 @pytest.mark.parametrize("setting", SETTING_IDS.keys())
 def test_guarded_where_mask(setting):
     g = wrap(np.arange(6.0))
@@ -556,7 +552,6 @@ def test_guarded_where_mask(setting):
     np.testing.assert_array_equal(out, [0, 0, 0, 4, 5, 6])
 
 
-@pytest.mark.xfail(strict=True, reason="bug: guarded where= recurses, see test_guarded_where_mask")
 def test_guarded_where_mask_in_a_reduction():
     g = wrap(np.arange(6.0))
     assert np.add.reduce(g, where=g > 2) == 3 + 4 + 5

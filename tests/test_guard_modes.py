@@ -382,10 +382,6 @@ def test_any_refused_call_touches_no_input_and_no_out(shapes, ufunc, data):
 
 # -- warn mode outside pytest -----------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: NumguardWarning subclasses ResourceWarning, which Python's default warning "
-    "filters ignore, so mode='warn' (and NUMGUARD_MODE=warn) prints nothing in a plain "
-    "`python script.py` run; numguard installs no filter to show its warnings"))
 def test_warn_mode_is_visible_under_default_warning_filters():
     script = textwrap.dedent("""
         import numpy as np, numguard
@@ -455,11 +451,6 @@ def _refusal(**settings_):
     raise AssertionError("not refused")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: NumguardError.__init__ (numguard/report.py) requires `estimate` but passes only "
-    "the message to Exception, so pickle/copy call cls(message) and fail with TypeError; "
-    "a refusal inside a ProcessPoolExecutor worker reaches the parent as "
-    "BrokenProcessPool instead of BroadcastMemoryError"))
 @pytest.mark.parametrize("settings_", [{"limit": 10}, {"limit": "0.00001%"}, {"inflation": 1},
                                        {"rank_promotion": "raise"}],
                          ids=["fixed-limit", "share-limit", "inflation", "rank-promotion"])

@@ -209,10 +209,6 @@ def test_a_guard_inside_a_task_does_not_leak_to_its_creator():
     assert before == after
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: @guard(...) on an `async def` function scopes only the call that creates the "
-    "coroutine (numguard/settings.py guard.__call__ resets the ContextVar before the body "
-    "runs), so the body runs with the caller's settings, silently"))
 def test_decorated_coroutine_function_scopes_its_body():
     @guard(limit="6KiB")
     async def job():

@@ -266,11 +266,6 @@ def test_warning_and_log_record_point_at_the_user_line(caplog):
     assert tuple(rec.result_shapes) == ((300, 400),)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: numguard/report.py call_site skips every frame whose filename merely starts "
-    "with numguard's or NumPy's directory (startswith(_OWN_DIRS), no path separator), so "
-    "a user file such as <site-packages>/numpy_financial/core.py or "
-    "<project>/numguard_pipeline.py is never the reported site"))
 @pytest.mark.parametrize("filename", [
     os.path.dirname(numguard.__file__) + "_pipeline.py",
     os.path.dirname(np.__file__) + "_financial/core.py",
