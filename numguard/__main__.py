@@ -1,14 +1,16 @@
-"""numguard's command line: ``python -m numguard info [--json]``.
+"""numguard's command line: ``python -m numguard info [--json]``, ``python -m numguard run``.
 
 Each subcommand is a pair of functions, one adding its arguments and one running it,
-registered in COMMANDS; adding ``run`` later means adding one entry.
+registered in COMMANDS.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
+import runpy
 import sys
 from collections.abc import Callable, Sequence
 
@@ -73,8 +75,64 @@ def _source_lines(source: Source, binds: bool) -> list[str]:
     return lines
 
 
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.usage = (
+        "python -m numguard run [--mode M] [--limit L] script.py [args ...]\n"
+        "       python -m numguard run [--mode M] [--limit L] -m module [args ...]"
+    )
+    parser.add_argument("--mode", help="raise | warn | log | off (default: NUMGUARD_MODE, else raise)")
+    parser.add_argument("--limit", help="e.g. 2GiB, 75%% (default: NUMGUARD_LIMIT, else 80%%)")
+    parser.add_argument(
+        "-m", dest="module", action="store_true", help="run a module, as python -m does"
+    )
+    parser.add_argument("program", help="the script, or the module with -m")
+    parser.add_argument("args", nargs=argparse.REMAINDER, help="the program's own arguments")
+
+
+def run_program(arguments: argparse.Namespace) -> int:
+    """Arm the backstop, then run the program as ``python script.py`` / ``python -m`` would.
+
+    --mode and --limit are exported as NUMGUARD_MODE / NUMGUARD_LIMIT (and the mode in
+    force when neither says), so the program's own Python subprocesses are armed too,
+    by the start-up hook.
+    """
+    from .backstop import enable
+    from .settings import ENVIRONMENT, settings_from_environment, validate
+
+    if not arguments.module and not os.path.isfile(arguments.program):
+        print(f"python -m numguard run: no such file: {arguments.program!r}", file=sys.stderr)
+        return 2
+    given = {"mode": arguments.mode, "limit": arguments.limit}
+    try:
+        validate({name: value for name, value in given.items() if value is not None})
+    except ValueError as error:
+        print(f"python -m numguard run: {error}", file=sys.stderr)
+        return 2
+    for variable, name in ENVIRONMENT.items():
+        if given.get(name) is not None:
+            os.environ[variable] = given[name]
+    try:
+        settings = enable(**settings_from_environment())
+    except ValueError as error:
+        print(f"python -m numguard run: {error}", file=sys.stderr)
+        return 2
+    os.environ.setdefault("NUMGUARD_MODE", settings.mode)
+
+    if arguments.module:
+        # `python -m numguard` already put the working directory first on sys.path.
+        sys.argv = [arguments.program, *arguments.args]
+        runpy.run_module(arguments.program, run_name="__main__", alter_sys=True)
+        return 0
+    script = arguments.program
+    sys.argv = [script, *arguments.args]
+    sys.path[0] = os.path.dirname(os.path.abspath(script))  # as `python script.py` does
+    runpy.run_path(script, run_name="__main__")
+    return 0
+
+
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
     "info": ("show the memory budget and every source behind it", add_info_arguments, run_info),
+    "run": ("run a program with the allocation backstop armed", add_run_arguments, run_program),
 }
 
 
