@@ -99,14 +99,14 @@ def run_program(arguments: argparse.Namespace) -> int:
     from .backstop import enable
     from .settings import ENVIRONMENT, settings_from_environment, validate
 
-    if not arguments.module and not os.path.isfile(arguments.program):
-        print(f"python -m numguard run: no such file: {arguments.program!r}", file=sys.stderr)
-        return 2
     given = {"mode": arguments.mode, "limit": arguments.limit}
     try:
         validate({name: value for name, value in given.items() if value is not None})
     except ValueError as error:
         print(f"python -m numguard run: {error}", file=sys.stderr)
+        return 2
+    if not arguments.module and not os.path.isfile(arguments.program):
+        print(f"python -m numguard run: no such file: {arguments.program!r}", file=sys.stderr)
         return 2
     for variable, name in ENVIRONMENT.items():
         if given.get(name) is not None:
