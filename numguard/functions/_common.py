@@ -85,19 +85,25 @@ def record(
 ) -> Estimate:
     """An Estimate: bytes of the results NumPy allocates (none for given `out=`), plus
     `extra` bytes of modelled temporaries."""
-    shapes = tuple(tuple(int(n) for n in s) for s in shapes)
-    dtypes = tuple(np.dtype(d) for d in dtypes)
-    outs = outs or (None,) * len(shapes)
+    shapes = tuple([s if type(s) is tuple else tuple(s) for s in shapes])
+    dtypes = tuple([d if isinstance(d, np.dtype) else np.dtype(d) for d in dtypes])
     nbytes = extra
-    for shape, dtype, given in zip(shapes, dtypes, outs):
-        if given is None:
+    for index, (shape, dtype) in enumerate(zip(shapes, dtypes)):
+        if outs is None or outs[index] is None:
             nbytes += math.prod(shape) * dtype.itemsize
         if dtype.kind in "OT":
             exact = False
+    operand_shapes, operand_dtypes = [], []
+    for x in operands:
+        if isinstance(x, _ARRAY_TYPES):
+            operand_shapes.append(x.shape)
+            operand_dtypes.append(x.dtype)
+        else:
+            operand_shapes.append(shape_of(x))
+            operand_dtypes.append(dtype_of(x))
     return Estimate(
         func, "__call__", shapes, dtypes, int(nbytes), exact,
-        tuple(shape_of(x) for x in operands), tuple(dtype_of(x) for x in operands),
-        stretched,
+        tuple(operand_shapes), tuple(operand_dtypes), stretched,
     )
 
 

@@ -25,6 +25,7 @@ from numguard import settings as _settings
 from numguard.policy import enforce
 
 from .tables import PROJECTED
+from .unwrap import guarded_type as _guarded
 from .unwrap import plain
 
 _ndarray = np.ndarray
@@ -80,17 +81,6 @@ def _rewrap(result: Any) -> Any:
     if isinstance(result, tuple) and hasattr(result, "_fields"):  # unique_all and friends
         return t(*[_rewrap(r) for r in result])
     return result
-
-
-_GUARDED: list[type] = []
-
-
-def _guarded() -> type:
-    if not _GUARDED:
-        from numguard.array import GuardedArray
-
-        _GUARDED.append(GuardedArray)
-    return _GUARDED[0]
 
 
 _memory_only_cache: list = [None, None]

@@ -61,8 +61,18 @@ def project_where(func: Any, args: tuple, kwargs: dict) -> Estimate:
     operands = (condition, x, y)
     shapes = [shape_of(o) for o in operands]
     shape = broadcast_shapes(shapes)
-    dtype = np.where(zero(condition), zero(x), zero(y)).dtype
-    return record(func, (shape,), (dtype,), operands, stretched=stretches(shapes, shape))
+    key = (dtype_of(condition), dtype_of(x), dtype_of(y))
+    dtype = _WHERE_DTYPES.get(key)
+    if dtype is None:
+        dtype = np.where(zero(condition), zero(x), zero(y)).dtype
+        if len(_WHERE_DTYPES) < 1024:
+            _WHERE_DTYPES[key] = dtype
+    stretched = stretches(shapes, shape) if len(set(shapes)) > 1 else ()
+    return record(func, (shape,), (dtype,), operands, stretched=stretched)
+
+
+#: np.where's result dtype by operand dtypes (Python scalar types stand for weak scalars).
+_WHERE_DTYPES: dict[tuple, np.dtype] = {}
 
 
 def _nonzero_bound(func: Any, a: Any) -> Estimate:

@@ -9,10 +9,16 @@ import numpy as np
 _ndarray = np.ndarray
 
 
-def _guarded() -> type:
-    from numguard.array import GuardedArray
+_GUARDED: list[type] = []
 
-    return GuardedArray
+
+def guarded_type() -> type:
+    """GuardedArray (imported late: numguard.array imports this package)."""
+    if not _GUARDED:
+        from numguard.array import GuardedArray
+
+        _GUARDED.append(GuardedArray)
+    return _GUARDED[0]
 
 
 def plain_one(x: Any) -> Any:
@@ -23,7 +29,7 @@ def plain_one(x: Any) -> Any:
         return x
     if t is list or t is tuple:
         return t([plain_one(item) for item in x])
-    if isinstance(x, _ndarray) and isinstance(x, _guarded()):
+    if isinstance(x, _ndarray) and isinstance(x, _GUARDED[0] if _GUARDED else guarded_type()):
         return x.view(_ndarray)
     return x
 
