@@ -82,6 +82,7 @@ CASES = [
     (np.tile, (A, 2), {}, "equal"),
     (np.repeat, (A, 3), {}, "equal"),
     (np.repeat, (A, [1, 0, 4]), {"axis": 0}, "equal"),
+    (np.repeat, (np.empty((0, 2)), -1), {"axis": 0}, "equal"),
     (np.pad, (A, ((1, 2), (0, 3))), {}, "equal"),
     (np.pad, (A, 2), {"mode": "edge"}, "equal"),
     (np.resize, (A, (5, 7)), {}, "equal"),

@@ -30,7 +30,7 @@ def estimate_function(func: Any, args: tuple, kwargs: dict) -> Estimate:
         reason = PASS_THROUGH.get(func) or UNSUPPORTED.get(func)
         detail = f" ({reason})" if reason else ""
         raise TypeError(
-            f"estimate() takes a ufunc, a ufunc method or a projected array function, "
+            f"estimate() takes a ufunc, a ufunc method or a covered array function, "
             f"not {getattr(func, '__name__', func)!r}{detail}"
         )
     args, kwargs = plain(args, kwargs)

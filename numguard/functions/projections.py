@@ -456,10 +456,9 @@ def project_repeat(func: Any, args: tuple, kwargs: dict) -> Estimate:
     if repeats.ndim > 1:
         raise ValueError("repeats must be a scalar or a 1-d array")
     if repeats.size == 1:
-        count = int(repeats.reshape(-1)[0])
-        if count < 0:
-            raise ValueError("repeats may not contain negative values.")
-        length = shape[ax] * count
+        length = shape[ax] * int(repeats.reshape(-1)[0])  # NumPy allows -1 on empty axes
+        if length < 0:
+            raise ValueError("negative dimensions are not allowed")
     else:
         if repeats.size != shape[ax]:
             raise ValueError("operands could not be broadcast together")
