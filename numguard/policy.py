@@ -7,6 +7,8 @@ projection is large enough to matter.
 
 from __future__ import annotations
 
+import numpy as np
+
 from .estimate import Estimate
 from .memory import budget_for
 from .report import Trip, act
@@ -51,7 +53,8 @@ def mode_for(trip: Trip, settings: Settings) -> str:
 
 def _promotes_rank(estimate: Estimate) -> bool:
     """Elementwise operands of different ranks (scalars and 0-d aside), as JAX means it."""
-    if estimate.method != "__call__" or getattr(estimate.func, "signature", None):
+    func = estimate.func
+    if estimate.method != "__call__" or not isinstance(func, np.ufunc) or func.signature:
         return False
     ranks = {len(shape) for shape in estimate.operand_shapes if shape}
     return len(ranks) > 1

@@ -90,7 +90,7 @@ def test_operation_reads_as_the_user_wrote_it(op, name):
 
 def test_estimate_rejects_what_is_not_a_ufunc():
     with pytest.raises(TypeError, match="ufunc, a ufunc method or a covered array function"):
-        numguard.estimate(np.sum, np.ones(3))
+        numguard.estimate(np.transpose, np.ones(3))
 
 
 @pytest.mark.parametrize(

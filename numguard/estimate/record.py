@@ -42,7 +42,9 @@ class Estimate(NamedTuple):
     nbytes: int
     """Bytes NumPy will newly allocate for results (outputs given with out= count 0)."""
     exact: bool
-    """False where `nbytes` is only a lower bound (object and StringDType data live elsewhere)."""
+    """False where `nbytes` is not exact: a lower bound for object and StringDType results
+    (their data lives outside the array), an upper bound for data-dependent results
+    (np.unique, np.nonzero, boolean masks)."""
     operand_shapes: tuple[tuple[int, ...], ...]
     """Shapes of the array operands, in call order (for reduce-like methods: the array)."""
     operand_dtypes: tuple[OperandDType, ...]
