@@ -150,7 +150,10 @@ def _is_guarding_everywhere(backend: Any) -> bool:
     """A self-test: a new thread (NumPy's default handler) must see the backstop."""
     name = backend.NAME
     seen: list[str | None] = []
-    thread = threading.Thread(target=lambda: seen.append(_capsule.handler_name()))
+    # Looked up here: the start-up hook arms inside NumPy's import, and the thread must
+    # not import anything (it would wait on that import's lock while we wait on it).
+    get_handler_name = _capsule.multiarray_module().get_handler_name
+    thread = threading.Thread(target=lambda: seen.append(get_handler_name()))
     thread.start()
     thread.join()
     return seen == [name]

@@ -9,10 +9,11 @@
  *
  *   - small requests (size <= fast_max) go straight to the wrapped function: one
  *     compare and one indirect call;
- *   - larger ones ask the Python callable `decide(nbytes, kind)` (with the GIL, via
- *     PyGILState_Ensure), which judges them against the budget, reports, and answers
- *     allow (true) or refuse (false). A refusal returns NULL before any memory is
- *     requested: NumPy then raises its own MemoryError with the shape and dtype.
+ *   - larger ones ask the Python callable `decide(nbytes, kind)` (with the GIL: NumPy
+ *     holds it when it allocates, else PyGILState_Ensure takes it), which judges them
+ *     against the budget, reports, and answers allow (true) or refuse (false). A
+ *     refusal returns NULL before any memory is requested: NumPy then raises its own
+ *     MemoryError with the shape and dtype.
  *   - free is the wrapped handler's own free, so memory allocated before arming, while
  *     armed, or after disarming is always released by the allocator that made it.
  *
@@ -72,6 +73,18 @@ is_finalizing(void)
 #endif
 }
 
+/* The calling thread's state if it holds the GIL (NumPy calls its handler with the
+   GIL held), else NULL. */
+static PyThreadState *
+current_thread_state(void)
+{
+#if PY_VERSION_HEX >= 0x030D0000
+    return PyThreadState_GetUnchecked();
+#else
+    return _PyThreadState_UncheckedGet();
+#endif
+}
+
 /* 1: allocate, 0: refuse. Never leaves a Python exception set. */
 static int
 allowed(size_t nbytes, int kind)
@@ -79,12 +92,17 @@ allowed(size_t nbytes, int kind)
     if (deciding || decide == NULL || is_finalizing()) {
         return nbytes <= hard_max;
     }
-    PyGILState_STATE gil = PyGILState_Ensure();
+    /* With the GIL held (the normal case), call straight in: PyGILState_Ensure would
+       deadlock on a thread state other than the thread's automatic one. */
+    int ensured = current_thread_state() == NULL;
+    PyGILState_STATE gil = ensured ? PyGILState_Ensure() : PyGILState_UNLOCKED;
     int verdict;
     PyObject *callback = decide;
     if (callback == NULL) {  /* disarmed while this thread waited for the GIL */
         verdict = nbytes <= hard_max;
-        PyGILState_Release(gil);
+        if (ensured) {
+            PyGILState_Release(gil);
+        }
         return verdict;
     }
     Py_INCREF(callback);
@@ -111,7 +129,9 @@ allowed(size_t nbytes, int kind)
     }
     deciding = 0;
     Py_DECREF(callback);
-    PyGILState_Release(gil);
+    if (ensured) {
+        PyGILState_Release(gil);
+    }
     return verdict;
 }
 
