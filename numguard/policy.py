@@ -52,9 +52,14 @@ def mode_for(trip: Trip, settings: Settings) -> str:
 
 
 def _promotes_rank(estimate: Estimate) -> bool:
-    """Elementwise operands of different ranks (scalars and 0-d aside), as JAX means it."""
+    """Elementwise operands of different ranks (scalars and 0-d aside), as JAX means it.
+
+    For ufuncs only plain elementwise calls count (a gufunc's core dimensions and
+    reductions differ in rank by design); array functions are judged with this rule
+    only where they broadcast elementwise (numguard.functions relaxes the others).
+    """
     func = estimate.func
-    if estimate.method != "__call__" or not isinstance(func, np.ufunc) or func.signature:
+    if isinstance(func, np.ufunc) and (estimate.method != "__call__" or func.signature):
         return False
     ranks = {len(shape) for shape in estimate.operand_shapes if shape}
     return len(ranks) > 1
