@@ -1,6 +1,7 @@
 """numguard: stop NumPy memory blow-ups before the allocation happens."""
 
 from numguard.array import GuardedArray, unwrap, wrap
+from numguard.backstop import disable, enable
 from numguard.estimate import Estimate, Stretch, estimate
 from numguard.memory import Budget, Source, budget, format_bytes
 from numguard.report import (
@@ -40,6 +41,8 @@ __all__ = [
     "Stretch",
     "budget",
     "configure",
+    "disable",
+    "enable",
     "estimate",
     "format_bytes",
     "get_settings",

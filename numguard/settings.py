@@ -176,10 +176,22 @@ def get_settings() -> Settings:
     return _process if scoped is None else scoped
 
 
+def process_settings() -> Settings:
+    """The process defaults: what applies outside every `guard` block, in every thread."""
+    return _process
+
+
+#: Called with the new process defaults after each `configure()` (the allocation
+#: backstop re-reads its thresholds there).
+configure_listeners: list[Callable[[Settings], None]] = []
+
+
 def configure(**settings: Any) -> Settings:
     """Set the process defaults (what applies outside every `guard` block); returns them."""
     global _process
     _process = _process.updated(**settings)
+    for listener in list(configure_listeners):
+        listener(_process)
     return _process
 
 

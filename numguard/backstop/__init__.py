@@ -43,6 +43,7 @@ from .. import settings as _settings
 from ..settings import (
     Settings,
     configure,
+    configure_listeners,
     memory_error_translators,
     settings_from_environment,
 )
@@ -99,6 +100,7 @@ def enable(**settings: Any) -> Settings:
         if _active_judge is None:
             _active_judge = Judge(backend.configure)
             memory_error_translators.append(_active_judge.translate)
+            configure_listeners.append(_on_configure)
         _active_judge.apply(current)
         if not _armed:
             capsule = _capsule.default_handler_capsule()
@@ -136,7 +138,7 @@ def status() -> dict[str, Any]:
         state.update(_backend.state())
         state.pop("decide", None)
         state.pop("installed", None)
-    settings = _settings._process
+    settings = _settings.process_settings()
     state.update(mode=settings.mode, limit=settings.limit.text)
     return state
 
@@ -157,6 +159,13 @@ def _is_guarding_everywhere(backend: Any) -> bool:
     thread.start()
     thread.join()
     return seen == [name]
+
+
+def _on_configure(settings: Settings) -> None:
+    """configure() changed the process defaults: the C thresholds follow at once."""
+    with _lock:
+        if _armed and _active_judge is not None:
+            _active_judge.apply(settings)
 
 
 def _at_exit() -> None:

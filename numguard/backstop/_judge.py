@@ -54,7 +54,7 @@ logger = logging.getLogger("numguard")
 
 def process_settings() -> Settings:
     """The process defaults, whatever `guard` block the calling thread is in."""
-    return _settings._process
+    return _settings.process_settings()
 
 
 def thresholds(settings: Settings, budget: Budget | None = None) -> tuple[int, int]:
