@@ -16,7 +16,6 @@ import sys
 import warnings
 from dataclasses import dataclass
 from types import FrameType
-from typing import Any
 
 import numpy as np
 

@@ -203,14 +203,14 @@ F = TypeVar("F", bound=Callable[..., Any])
 memory_error_translators: list[Callable[[MemoryError], BaseException | None]] = []
 
 
-def _translated(error: BaseException | None) -> BaseException | None:
+def _raise_translated(error: BaseException | None) -> None:
+    """Raise the numguard error a translator makes of `error`, chained; else return."""
     if not isinstance(error, MemoryError) or not memory_error_translators:
-        return None
+        return
     for translate in memory_error_translators:
         replacement = translate(error)
         if replacement is not None:
-            return replacement
-    return None
+            raise replacement from error
 
 
 class guard:
@@ -237,9 +237,7 @@ class guard:
     def __exit__(self, exc_type: Any, error: BaseException | None, traceback: Any) -> None:
         token, self._token = self._token, None
         _scoped.reset(token)
-        replacement = _translated(error)
-        if replacement is not None:
-            raise replacement from error
+        _raise_translated(error)
 
     def __call__(self, func: F) -> F:
         changes = self._changes
@@ -254,10 +252,8 @@ class guard:
             try:
                 return func(*args, **kwargs)
             except MemoryError as error:
-                replacement = _translated(error)
-                if replacement is None:
-                    raise
-                raise replacement from error
+                _raise_translated(error)
+                raise
             finally:
                 _scoped.reset(token)
 
@@ -273,10 +269,8 @@ def _guarded_coroutine(func: Callable[..., Any], changes: dict) -> Callable[...,
         try:
             return await func(*args, **kwargs)
         except MemoryError as error:
-            replacement = _translated(error)
-            if replacement is None:
-                raise
-            raise replacement from error
+            _raise_translated(error)
+            raise
         finally:
             _scoped.reset(token)
 

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import numpy as np
 
+_AxisError = np.exceptions.AxisError
+
 _ORDERS = frozenset({"K", "A", "C", "F", "k", "a", "c", "f"})
+
+
+def normalize_axis(axis: Any, ndim: int) -> int:
+    """An axis in range(ndim), or NumPy's AxisError (TypeError for a non-integer)."""
+    value = operator.index(axis)
+    if not -ndim <= value < ndim:
+        raise _AxisError(value, ndim)
+    return value % ndim
 
 
 def reject_unknown(name: str, kwargs: dict, allowed: frozenset) -> None:

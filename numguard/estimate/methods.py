@@ -11,14 +11,13 @@ from typing import Any
 
 import numpy as np
 
-from .arguments import allocated_nbytes, check_output, where_shape
+from .arguments import allocated_nbytes, check_output, normalize_axis, where_shape
 from .broadcast import broadcast_shapes
 from .dtypes import resolve
 from .operands import WEAK_SCALAR_TYPES, as_array, dtype_of
 from .record import Estimate
 from .ufunc_call import estimate_call
 
-_AxisError = np.exceptions.AxisError
 _NO_VALUE = object()
 
 #: Ufuncs without an identity whose reductions may still be reordered (NumPy's
@@ -217,25 +216,18 @@ def _reorderable(ufunc: np.ufunc) -> bool:
     return ufunc.identity is not None or ufunc in REORDERABLE_WITHOUT_IDENTITY
 
 
-def _normalize_axis(axis: Any, ndim: int) -> int:
-    value = operator.index(axis)
-    if not -ndim <= value < ndim:
-        raise _AxisError(value, ndim)
-    return value % ndim
-
-
 def _reduction_axes(axis: Any, ndim: int) -> tuple[int, ...]:
     """The reduced axes, with NumPy's rules (a 0-d array accepts axis 0 or -1)."""
     if axis is None:
         axes = tuple(range(ndim))
     elif isinstance(axis, tuple):
-        axes = tuple(_normalize_axis(a, ndim) for a in axis)
+        axes = tuple(normalize_axis(a, ndim) for a in axis)
         if len(set(axes)) != len(axes):
             raise ValueError("duplicate value in 'axis'")
     elif ndim == 0 and operator.index(axis) in (0, -1):
         return ()
     else:
-        axes = (_normalize_axis(axis, ndim),)
+        axes = (normalize_axis(axis, ndim),)
     return axes
 
 
@@ -248,7 +240,7 @@ def _single_axis(axis: Any, ndim: int, method: str) -> int:
         if len(axis) != 1:
             raise ValueError(f"{method} does not allow multiple axes")
         axis = axis[0]
-    return _normalize_axis(axis, ndim)
+    return normalize_axis(axis, ndim)
 
 
 def _reduction_dtypes(

@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import inspect
 import math
-import operator
 from typing import Any, Callable
 
 import numpy as np
 
 from numguard.estimate import Estimate
+from numguard.estimate.arguments import normalize_axis
 from numguard.estimate.operands import WEAK_SCALAR_TYPES
 
 _ARRAY_TYPES = (np.ndarray, np.generic)
-_AxisError = np.exceptions.AxisError
 NO_VALUE = np._NoValue
 
 
@@ -54,11 +53,7 @@ def shape_of(x: Any) -> tuple[int, ...]:
     return arr(x).shape
 
 
-def axis_index(axis: Any, ndim: int) -> int:
-    value = operator.index(axis)
-    if not -ndim <= value < ndim:
-        raise _AxisError(value, ndim)
-    return value % ndim
+axis_index = normalize_axis
 
 
 def axes_tuple(axis: Any, ndim: int) -> tuple[int, ...]:

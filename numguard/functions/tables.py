@@ -18,7 +18,6 @@ from __future__ import annotations
 import importlib
 from typing import Any, NamedTuple
 
-import numpy as np
 
 from . import projections as p
 from ._common import Projector
