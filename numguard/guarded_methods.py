@@ -1,13 +1,246 @@
 """ndarray methods that allocate without passing through `__array_ufunc__`.
 
-GuardedArray inherits these overrides: each projects its result, calls
-`numguard.policy.enforce`, then runs ndarray's own method.
+GuardedArray inherits these overrides: each projects its result
+(`numguard.estimate.array_methods`, pure), calls `numguard.policy.enforce`, then
+runs ndarray's own method. With mode "off" the method runs at once. Where the
+projection cannot read the arguments, the check is skipped and NumPy raises its own
+error, unchanged. NumPy functions that delegate to these methods (`np.take`,
+`np.repeat`, `np.argsort`, `np.sort` through `copy`, `np.reshape`, `np.ravel`,
+`np.nonzero`, `np.searchsorted`, `np.choose`, `np.compress`, `np.around`...) are
+guarded through them.
+
+How each allocating ndarray method is guarded (checked empirically on NumPy 2.4 with
+`numguard.guard(limit=16)`; `tests/test_guarded_methods.py` keeps it true):
+
+=======================================  ==========================================
+method                                   guarded by
+=======================================  ==========================================
+sum, prod, max, min                      __array_ufunc__: np.add/multiply/maximum/
+                                         minimum.reduce
+mean, var, std                           __array_ufunc__: np.add.reduce, subtract...
+cumsum, cumprod                          __array_ufunc__: np.add/multiply.accumulate
+any, all                                 __array_ufunc__: np.logical_or/and.reduce
+clip                                     __array_ufunc__: np.clip
+conj, conjugate                          __array_ufunc__: np.conjugate (complex;
+                                         a real array returns itself)
+trace                                    __array_ufunc__: np.add.reduce (ndim > 2)
+round (decimals=0, float/complex)        __array_ufunc__: np.rint
+operators (+, -, @, ==, ~, abs, ...)     __array_ufunc__
+copy, __copy__, __deepcopy__             override (a.nbytes)
+astype                                   override (None when `a` itself comes back)
+flatten, tobytes, byteswap               override (a.nbytes)
+ravel, reshape                           override, only when they must copy
+resize                                   override (the new buffer)
+round (decimals != 0, or integers)       override (NumPy allocates the result
+                                         outside the ufunc protocol, then fills it
+                                         with ufunc calls given out=)
+tolist                                   override (lower bound: list slots, floats)
+dumps, dump                              override (pickle holds a bytes copy)
+__getitem__                              override for advanced indexing; basic keys
+                                         (int, slice, ..., None, str) stay a fast view
+take, compress, repeat, choose           override
+searchsorted, argsort, argpartition      override (intp results)
+argmax, argmin                           override (intp results; not ufuncs)
+dot                                      override (0-d operands: np.multiply)
+nonzero                                  override: the bound ndim x size x 8 bytes;
+                                         counted exactly only if the bound trips
+imag (property, non-complex arrays)      override (a new array of zeros)
+=======================================  ==========================================
+
+Out of reach of a method override, left alone: `a.flat[...]` and `a.flat.copy()`
+(np.flatiter cannot be subclassed), pickling (`__reduce_ex__` copies in C without
+calling tobytes), `np.asarray(a, dtype=...)` and `np.array(a)`/`np.copy(a)` (NumPy
+copies without calling a method), work buffers of in-place `sort`/`partition`, and
+temporaries of `__setitem__`.
 """
 
 from __future__ import annotations
+
+import functools
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from . import settings as _settings
+from .estimate import array_methods as _projections
+from .policy import enforce, judge
+from .report import NumguardError
+
+_ndarray = np.ndarray
+_scoped_get = _settings._scoped.get
+_getitem = np.ndarray.__getitem__
+_project_getitem = _projections.getitem
+#: Keys (and tuple elements) that make basic indexing: a view, never checked.
+_BASIC = _projections.BASIC_INDEX_TYPES | {str}
+
+#: Methods whose operands broadcast against each other, where JAX's rank-promotion
+#: rule means something. For the others (an index array of another rank than the
+#: array is normal) the rule is not applied; see _without_rank_rule.
+BROADCASTING = frozenset({"choose"})
+
+#: Where a first, cheap estimate is a bound: the exact projection, used only when
+#: the bound would trip (nonzero: counting costs a pass over the data).
+REFINE = {"nonzero": _projections.nonzero_exact}
+
+#: Allocating ndarray methods that already reach __array_ufunc__ (the ufunc that
+#: trips under a tiny limit), checked by the tests.
+REACHES_UFUNC: dict[str, str] = {
+    "sum": "np.add.reduce", "prod": "np.multiply.reduce", "max": "np.maximum.reduce",
+    "min": "np.minimum.reduce", "mean": "np.add.reduce", "var": "np.add.reduce",
+    "std": "np.subtract", "cumsum": "np.add.accumulate",
+    "cumprod": "np.multiply.accumulate", "any": "np.logical_or.reduce",
+    "all": "np.logical_and.reduce", "clip": "np.clip", "conj": "np.conjugate",
+    "conjugate": "np.conjugate", "trace": "np.add.reduce",
+    "__abs__": "np.absolute", "__neg__": "np.negative", "__pos__": "np.positive",
+    "__invert__": "np.invert", "__add__": "np.add", "__radd__": "np.add",
+    "__sub__": "np.subtract", "__rsub__": "np.subtract", "__mul__": "np.multiply",
+    "__rmul__": "np.multiply", "__truediv__": "np.divide", "__rtruediv__": "np.divide",
+    "__floordiv__": "np.floor_divide", "__rfloordiv__": "np.floor_divide",
+    "__mod__": "np.remainder", "__rmod__": "np.remainder", "__divmod__": "np.divmod",
+    "__rdivmod__": "np.divmod", "__pow__": "np.power", "__rpow__": "np.power",
+    "__matmul__": "np.matmul", "__rmatmul__": "np.matmul", "__and__": "np.bitwise_and",
+    "__rand__": "np.bitwise_and", "__or__": "np.bitwise_or", "__ror__": "np.bitwise_or",
+    "__xor__": "np.bitwise_xor", "__rxor__": "np.bitwise_xor",
+    "__lshift__": "np.left_shift", "__rlshift__": "np.left_shift",
+    "__rshift__": "np.right_shift", "__rrshift__": "np.right_shift",
+    "__eq__": "np.equal", "__ne__": "np.not_equal", "__lt__": "np.less",
+    "__le__": "np.less_equal", "__gt__": "np.greater", "__ge__": "np.greater_equal",
+    "__contains__": "np.equal",
+}
+
+#: ndarray attributes that allocate no new array: views, in-place operations,
+#: Python scalars, metadata, and Python object machinery.
+NO_NEW_ARRAY = frozenset({
+    "T", "mT", "real", "diagonal", "squeeze", "swapaxes", "transpose", "view",
+    "getfield", "base", "ctypes", "data", "device", "dtype", "flags", "itemsize",
+    "nbytes", "ndim", "shape", "size", "strides", "fill", "put", "setfield", "setflags",
+    "item", "to_device", "tofile", "__len__", "__iter__", "__bool__", "__int__",
+    "__float__", "__complex__", "__index__", "__hash__", "__delitem__",
+    "__iadd__", "__iand__", "__ifloordiv__", "__ilshift__", "__imatmul__", "__imod__",
+    "__imul__", "__ior__", "__ipow__", "__irshift__", "__isub__", "__itruediv__",
+    "__ixor__", "__array_interface__", "__array_struct__", "__array_priority__",
+    "__array_namespace__", "__dlpack__", "__dlpack_device__", "__array_finalize__",
+    "__array_function__", "__array_ufunc__", "__array_wrap__", "__sizeof__", "__repr__",
+    "__str__", "__format__", "__class__", "__class_getitem__", "__getattribute__",
+    "__setattr__", "__delattr__", "__dir__", "__doc__", "__init__", "__new__",
+    "__init_subclass__", "__subclasshook__", "__getstate__", "__setstate__",
+})
+
+#: ndarray attributes that can allocate where no method override reaches.
+OUT_OF_REACH: dict[str, str] = {
+    "flat": "flatiter indexing and flat.copy() allocate; np.flatiter cannot be subclassed",
+    "__array__": "np.asarray(a, dtype=...) and np.array(a) copy without calling it",
+    "__reduce__": "pickling copies the data in C, without calling tobytes",
+    "__reduce_ex__": "pickling copies the data in C, without calling tobytes",
+    "sort": "in place; only work buffers (stable/merge sort: n/2 elements)",
+    "partition": "in place; only work buffers",
+    "__setitem__": "in place; temporaries for casting or fancy-indexed values",
+}
+
+
+@functools.lru_cache(maxsize=16)
+def _without_rank_rule(settings: _settings.Settings) -> _settings.Settings:
+    """`settings` with rank promotion allowed (policy applies the rule to every
+    "__call__" estimate with operands of several ranks; for take, indexing, dot,
+    searchsorted that is no broadcasting at all)."""
+    return replace(settings, rank_promotion="allow")
+
+
+def check(name: str, a: np.ndarray, args: tuple, kwargs: dict,
+          settings: _settings.Settings) -> None:
+    """Project `a.<name>(*args, **kwargs)`, judge and act; NumPy's errors stay NumPy's."""
+    try:
+        estimate = _projections.project(name, a, *args, **kwargs)
+        if estimate is None:
+            return
+        refine = REFINE.get(name)
+        if refine is not None and judge(estimate, settings) is not None:
+            estimate = refine(a, *args, **kwargs)
+    except Exception:  # noqa: BLE001 - NumPy raises its own error when it runs
+        return
+    if settings.rank_promotion != "allow" and name not in BROADCASTING:
+        settings = _without_rank_rule(settings)
+    try:
+        enforce(estimate, settings)
+    except NumguardError:
+        # A call NumPy rejects on its data (an index out of bounds) gets NumPy's error.
+        rejects = _projections.REJECTS.get(name)
+        if rejects is not None and _safely(rejects, a, args, kwargs):
+            return
+        raise
+
+
+def _safely(rejects: Any, a: np.ndarray, args: tuple, kwargs: dict) -> bool:
+    try:
+        return bool(rejects(a, *args, **kwargs))
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def _rewrap(result: Any, a: np.ndarray) -> Any:
+    """Plain ndarray results (round, searchsorted) come back as a's type."""
+    kind = type(result)
+    if kind is _ndarray:
+        return result.view(type(a))
+    if kind is tuple:
+        return tuple(r.view(type(a)) if type(r) is _ndarray else r for r in result)
+    return result
+
+
+def _guarded(name: str) -> Any:
+    method = getattr(_ndarray, name)
+
+    def override(self: np.ndarray, /, *args: Any, **kwargs: Any) -> Any:
+        settings = _scoped_get() or _settings._process
+        if settings.mode != "off":
+            check(name, self, args, kwargs, settings)
+        return _rewrap(method(self, *args, **kwargs), self)
+
+    override.__name__ = name
+    override.__qualname__ = f"AllocatingMethods.{name}"
+    override.__doc__ = method.__doc__
+    return override
 
 
 class AllocatingMethods:
     """Mixin for GuardedArray; see the module docstring."""
 
     __slots__ = ()
+
+    def __getitem__(self, key: Any) -> Any:
+        kind = type(key)
+        if kind in _BASIC:
+            return _getitem(self, key)
+        if kind is tuple:
+            for item in key:
+                if type(item) not in _BASIC:
+                    break
+            else:
+                return _getitem(self, key)
+        settings = _scoped_get() or _settings._process
+        if settings.mode != "off":
+            check("__getitem__", self, (key,), {}, settings)
+        return _getitem(self, key)
+
+    @property
+    def imag(self) -> Any:
+        settings = _scoped_get() or _settings._process
+        if settings.mode != "off":
+            check("imag", self, (), {}, settings)
+        return _ndarray_imag.__get__(self, type(self))
+
+    @imag.setter
+    def imag(self, value: Any) -> None:
+        _ndarray_imag.__set__(self, value)
+
+
+_ndarray_imag = _ndarray.__dict__["imag"]
+
+for _name in _projections.PROJECTIONS:
+    if _name != "__getitem__":
+        setattr(AllocatingMethods, _name, _guarded(_name))
+del _name
+
+#: Every ndarray attribute numguard overrides.
+OVERRIDDEN = frozenset(_projections.PROJECTIONS) | frozenset(_projections.PROPERTY_PROJECTIONS)
