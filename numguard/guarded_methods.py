@@ -64,13 +64,15 @@ import numpy as np
 
 from . import settings as _settings
 from .estimate import array_methods as _projections
-from .policy import enforce, judge
+from .policy import NEGLIGIBLE_NBYTES, enforce, judge
 from .report import NumguardError
 
 _ndarray = np.ndarray
 _scoped_get = _settings._scoped.get
 _getitem = np.ndarray.__getitem__
 _project_getitem = _projections.getitem
+_project_imag = _projections.imag
+_NO_KWARGS: dict = {}
 #: Keys (and tuple elements) that make basic indexing: a view, never checked.
 _BASIC = _projections.BASIC_INDEX_TYPES | {str}
 
@@ -82,6 +84,15 @@ BROADCASTING = frozenset({"choose"})
 #: Where a first, cheap estimate is a bound: the exact projection, used only when
 #: the bound would trip (nonzero: counting costs a pass over the data).
 REFINE = {"nonzero": _projections.nonzero_exact}
+
+#: Methods whose result has at most a.size elements of at most this many bytes each
+#: (0: a's itemsize), from a alone: no inflation, no rank promotion, so a result
+#: under the small bound cannot trip anything and is not even projected.
+BOUNDED_BY_SIZE: dict[str, int] = {
+    "copy": 0, "__copy__": 0, "__deepcopy__": 0, "flatten": 0, "ravel": 0, "reshape": 0,
+    "tobytes": 0, "byteswap": 0, "round": 0, "imag": 0,
+    "argsort": 8, "argpartition": 8, "argmax": 8, "argmin": 8,
+}
 
 #: Allocating ndarray methods that already reach __array_ufunc__ (the ufunc that
 #: trips under a tiny limit), checked by the tests.
@@ -147,16 +158,22 @@ def _without_rank_rule(settings: _settings.Settings) -> _settings.Settings:
     return replace(settings, rank_promotion="allow")
 
 
-def check(name: str, a: np.ndarray, args: tuple, kwargs: dict,
+def small_bound(settings: _settings.Settings) -> int:
+    """Results up to this many bytes cannot trip the memory limit in force (a share of
+    available memory is not even read below NEGLIGIBLE_NBYTES; see policy.judge)."""
+    limit = settings.limit.nbytes
+    return NEGLIGIBLE_NBYTES if limit is None else limit
+
+
+def check(name: str, project: Any, a: np.ndarray, args: tuple, kwargs: dict,
           settings: _settings.Settings) -> None:
     """Project `a.<name>(*args, **kwargs)`, judge and act; NumPy's errors stay NumPy's."""
     try:
-        estimate = _projections.project(name, a, *args, **kwargs)
+        estimate = project(a, *args, **kwargs)
         if estimate is None:
             return
-        refine = REFINE.get(name)
-        if refine is not None and judge(estimate, settings) is not None:
-            estimate = refine(a, *args, **kwargs)
+        if name in REFINE and judge(estimate, settings) is not None:
+            estimate = REFINE[name](a, *args, **kwargs)
     except Exception:  # noqa: BLE001 - NumPy raises its own error when it runs
         return
     if settings.rank_promotion != "allow" and name not in BROADCASTING:
@@ -178,24 +195,40 @@ def _safely(rejects: Any, a: np.ndarray, args: tuple, kwargs: dict) -> bool:
         return False
 
 
+def _gather_bound(a: np.ndarray, key: np.ndarray) -> int:
+    """Bytes of a[key] for a plain index array or mask, at most (huge if unsure)."""
+    kind = key.dtype.kind
+    if kind == "b":
+        return a.size * a.itemsize
+    if kind not in "iu":
+        return 1 << 62
+    rows = a.shape[0]
+    row = a.size // rows if rows else 0
+    return key.size * row * a.itemsize
+
+
 def _rewrap(result: Any, a: np.ndarray) -> Any:
-    """Plain ndarray results (round, searchsorted) come back as a's type."""
-    kind = type(result)
-    if kind is _ndarray:
+    """Plain ndarray results (round, searchsorted, nonzero's) come back as a's type."""
+    if type(result) is _ndarray:
         return result.view(type(a))
-    if kind is tuple:
-        return tuple(r.view(type(a)) if type(r) is _ndarray else r for r in result)
-    return result
+    return tuple(r.view(type(a)) if type(r) is _ndarray else r for r in result)
 
 
 def _guarded(name: str) -> Any:
     method = getattr(_ndarray, name)
+    project = _projections.PROJECTIONS[name]
+    per_element = BOUNDED_BY_SIZE.get(name)
 
     def override(self: np.ndarray, /, *args: Any, **kwargs: Any) -> Any:
         settings = _scoped_get() or _settings._process
-        if settings.mode != "off":
-            check(name, self, args, kwargs, settings)
-        return _rewrap(method(self, *args, **kwargs), self)
+        if settings.mode != "off" and (
+            per_element is None
+            or self.size * (per_element or self.itemsize) > small_bound(settings)
+        ):
+            check(name, project, self, args, kwargs, settings)
+        result = method(self, *args, **kwargs)
+        kind = type(result)
+        return _rewrap(result, self) if kind is _ndarray or kind is tuple else result
 
     override.__name__ = name
     override.__qualname__ = f"AllocatingMethods.{name}"
@@ -212,22 +245,21 @@ class AllocatingMethods:
         kind = type(key)
         if kind in _BASIC:
             return _getitem(self, key)
-        if kind is tuple:
-            for item in key:
-                if type(item) not in _BASIC:
-                    break
-            else:
-                return _getitem(self, key)
+        if kind is tuple and _BASIC.issuperset(map(type, key)):
+            return _getitem(self, key)
         settings = _scoped_get() or _settings._process
-        if settings.mode != "off":
-            check("__getitem__", self, (key,), {}, settings)
+        if settings.mode != "off" and not (
+            kind is _ndarray and settings.inflation is None and self.ndim
+            and _gather_bound(self, key) <= small_bound(settings)
+        ):
+            check("__getitem__", _project_getitem, self, (key,), _NO_KWARGS, settings)
         return _getitem(self, key)
 
     @property
     def imag(self) -> Any:
         settings = _scoped_get() or _settings._process
-        if settings.mode != "off":
-            check("imag", self, (), {}, settings)
+        if settings.mode != "off" and self.size * self.itemsize > small_bound(settings):
+            check("imag", _project_imag, self, (), _NO_KWARGS, settings)
         return _ndarray_imag.__get__(self, type(self))
 
     @imag.setter

@@ -69,14 +69,18 @@ def _record(
     exact: bool | None = None,
     stretched: tuple[Stretch, ...] = (),
 ) -> Estimate:
-    """An Estimate for a method result of one array; operands are arrays or shapes+dtypes."""
+    """An Estimate for a method's single result; `operands` are the arrays it reads."""
     if nbytes is None:
         nbytes = math.prod(shape) * dtype.itemsize
     if exact is None:
         exact = dtype.kind != "T"
-    shapes = tuple(o.shape for o in operands)
-    dtypes = tuple(o.dtype for o in operands)
-    return Estimate(func, "__call__", (shape,), (dtype,), nbytes, exact, shapes, dtypes, stretched)
+    shapes = tuple([o.shape for o in operands])
+    dtypes = tuple([o.dtype for o in operands])
+    # Estimate._make: the NamedTuple without its keyword-handling __new__ (hot path).
+    return _make((func, "__call__", (shape,), (dtype,), nbytes, exact, shapes, dtypes, stretched))
+
+
+_make = Estimate._make
 
 
 def _normalize_axis(axis: Any, ndim: int) -> int:
@@ -409,7 +413,11 @@ def _parse_index(shape: tuple[int, ...], key: Any) -> tuple[list, int, bool, boo
 
 
 def getitem_rejects(a: np.ndarray, key: Any, /) -> bool:
-    """An index out of bounds: NumPy's IndexError, not a refusal."""
+    """An index out of bounds: NumPy's IndexError, not a refusal (NumPy checks the
+    indices it uses: none when the selection is empty)."""
+    selected = getitem(a, key)
+    if selected is None or 0 in selected.shape:
+        return False
     parsed, consumed, _, _ = _parse_index(a.shape, key)
     shape = a.shape
     dim = 0
@@ -484,7 +492,7 @@ def take(
         raise ValueError("Use one of 'clip', 'raise', or 'wrap' for clip mode")
     before, length, after = _split(a, axis)
     shape = before + index.shape + after
-    if length == 0 and index.size:
+    if length == 0 and math.prod(shape):
         raise IndexError("cannot do a non-empty take from an empty axes.")
     if out is not None and mode not in ("raise", 2) and not _needs_buffer(out, a):
         return None  # written straight into out
@@ -718,13 +726,15 @@ def take_rejects(a: np.ndarray, indices: Any, /, axis: Any = None, out: Any = No
                  mode: Any = "raise") -> bool:
     if mode not in ("raise", 2):
         return False
-    return _out_of_bounds(_plain(indices), _split(a, axis)[1])
+    before, length, after = _split(a, axis)
+    # NumPy checks each index once per run of the leading dimensions: none, none checked.
+    return math.prod(before) > 0 and _out_of_bounds(_plain(indices), length)
 
 
 def compress_rejects(a: np.ndarray, /, condition: Any, axis: Any = None, out: Any = None) -> bool:
     cond = _plain(condition)
-    length = _split(a, axis)[1]
-    return cond.ndim == 1 and bool(np.count_nonzero(cond[length:]))
+    before, length, after = _split(a, axis)
+    return cond.ndim == 1 and math.prod(before) > 0 and bool(np.count_nonzero(cond[length:]))
 
 
 def choose_rejects(a: np.ndarray, /, choices: Any, out: Any = None, mode: Any = "raise") -> bool:
