@@ -740,7 +740,9 @@ def compress_rejects(a: np.ndarray, /, condition: Any, axis: Any = None, out: An
 def choose_rejects(a: np.ndarray, /, choices: Any, out: Any = None, mode: Any = "raise") -> bool:
     if mode not in ("raise", 2):
         return False
-    return _out_of_bounds(_plain(a), len(choices), negative=False)
+    options = len(choices)
+    shape = broadcast_shapes([a.shape] + [np.shape(c) for c in choices])
+    return 0 not in shape and _out_of_bounds(_plain(a), options, negative=False)
 
 
 def searchsorted_rejects(a: np.ndarray, v: Any, /, side: Any = "left", sorter: Any = None) -> bool:
