@@ -493,6 +493,19 @@ def test_zero_d_integer_array_index_copies_and_is_checked():
         g[np.array(1)]
     with numguard.guard(limit=1):
         assert g[np.array(1), np.array(2)] == 8.0  # a scalar
+    with numguard.guard(limit=16), pytest.raises(BroadcastMemoryError):
+        g[np.array(1), :]
+
+
+@pytest.mark.parametrize("key", [
+    (slice(None), [0, 1], Ellipsis, [0, 1]),  # an Ellipsis spanning nothing still separates
+    (slice(None), [0, 1], [0, 1]), ([0, 1], None, [0, 1]), (Ellipsis, [0, 1], [1, 2]),
+    ([0, 1], slice(None), 1), (1, slice(None), [0, 1]), (slice(None), 1, [0, 1]),
+])
+def test_where_the_advanced_block_goes(key):
+    a = np.zeros((5, 3, 4))
+    est = am.getitem(a, key)
+    assert est.shape == a[key].shape
 
 
 def test_field_access_is_a_view():

@@ -341,15 +341,18 @@ def getitem(a: np.ndarray, key: Any, /) -> Estimate | None:
     if not fancy and not copies:
         return None  # basic indexing: a view
     shape = a.shape
-    if not fancy and consumed == len(shape) == len(parsed):
+    if not fancy and len(parsed) == len(shape) and all(kind == "int" for kind, _ in parsed):
         return None  # integers only, 0-d arrays among them: a scalar
     pieces, positions, advanced_shapes, operands = _walk(shape, parsed, consumed, fancy)
     if not fancy:
         return _record(_ndarray.__getitem__, tuple(pieces), a.dtype, (a,),
                        exact=_gather_exact(a.dtype))
     block = broadcast_shapes(advanced_shapes)
-    first = positions[0]
-    where = first if positions == [first] * len(positions) else 0
+    # Advanced indices next to each other in the key (nothing between them, not even
+    # an Ellipsis spanning no dimension) put the block in their place; else in front.
+    members = [i for i, (kind, _) in enumerate(parsed) if kind in ("int", "array", "bool")]
+    adjacent = members[-1] - members[0] == len(members) - 1
+    where = positions[0] if adjacent else 0
     result = tuple(pieces[:where]) + block + tuple(pieces[where:])
     # Explain the broadcast: which index array was stretched along which result axis.
     array_shapes = [s for s, (kind, _) in zip(advanced_shapes, _advanced(parsed)) if kind != "int"]
