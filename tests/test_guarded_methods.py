@@ -130,6 +130,10 @@ def call_take(data, a):
     index = np.random.default_rng(data.draw(st.integers(0, 99))).integers(
         -length - 1, length + 1, size=shape)
     mode = data.draw(st.sampled_from(["raise", "wrap", "clip"]))
+    if length == 0 and mode == "wrap":
+        # NumPy 2.4 loops forever on a negative index into an empty axis in mode
+        # "wrap" when the result is empty: np.zeros((0, 0)).take([-1], 0, mode="wrap")
+        mode = "clip"
     return (index,), {"axis": axis, "mode": mode}
 
 
