@@ -245,8 +245,12 @@ class AllocatingMethods:
         kind = type(key)
         if kind in _BASIC:
             return _getitem(self, key)
-        if kind is tuple and _BASIC.issuperset(map(type, key)):
-            return _getitem(self, key)
+        if kind is tuple:
+            for item in key:
+                if type(item) not in _BASIC:
+                    break
+            else:
+                return _getitem(self, key)
         settings = _scoped_get() or _settings._process
         if settings.mode != "off" and not (
             kind is _ndarray and settings.inflation is None and self.ndim
