@@ -7,7 +7,16 @@ projection cannot read the arguments, the check is skipped and NumPy raises its 
 error, unchanged. NumPy functions that delegate to these methods (`np.take`,
 `np.repeat`, `np.argsort`, `np.sort` through `copy`, `np.reshape`, `np.ravel`,
 `np.nonzero`, `np.searchsorted`, `np.choose`, `np.compress`, `np.around`...) are
-guarded through them.
+guarded through them when `numguard.functions` lets them run on the GuardedArray.
+
+Rules: the memory limit applies to every override; inflation and rank promotion only
+to `choose`, whose operands broadcast element-wise. A gather, a repeat or a product
+grows by design, and an index of another rank than the array is normal: the same
+choice numguard.functions makes for np.take, np.repeat, np.dot.
+
+Data-dependent errors (an index out of bounds, resize of an array that does not own
+its data) are NumPy's to report: projections read shapes, and only when a call is
+refused do they look at the data (`array_methods.REJECTS`) to let NumPy raise instead.
 
 How each allocating ndarray method is guarded (checked empirically on NumPy 2.4 with
 `numguard.guard(limit=16)`; `tests/test_guarded_methods.py` keeps it true):
@@ -76,9 +85,10 @@ _NO_KWARGS: dict = {}
 #: Keys (and tuple elements) that make basic indexing: a view, never checked.
 _BASIC = _projections.BASIC_INDEX_TYPES | {str}
 
-#: Methods whose operands broadcast against each other, where JAX's rank-promotion
-#: rule means something. For the others (an index array of another rank than the
-#: array is normal) the rule is not applied; see _without_rank_rule.
+#: Methods whose operands broadcast element-wise, where the inflation and rank-
+#: promotion rules mean something. The others are judged by the memory rule alone,
+#: as numguard.functions does for np.take, np.repeat, np.dot...: a gather, a repeat
+#: or a product grows by design, and an index of another rank is normal.
 BROADCASTING = frozenset({"choose"})
 
 #: Where a first, cheap estimate is a bound: the exact projection, used only when
@@ -86,8 +96,8 @@ BROADCASTING = frozenset({"choose"})
 REFINE = {"nonzero": _projections.nonzero_exact}
 
 #: Methods whose result has at most a.size elements of at most this many bytes each
-#: (0: a's itemsize), from a alone: no inflation, no rank promotion, so a result
-#: under the small bound cannot trip anything and is not even projected.
+#: (0: a's itemsize): judged by the memory rule alone, a result under the small bound
+#: cannot trip it and is not even projected.
 BOUNDED_BY_SIZE: dict[str, int] = {
     "copy": 0, "__copy__": 0, "__deepcopy__": 0, "flatten": 0, "ravel": 0, "reshape": 0,
     "tobytes": 0, "byteswap": 0, "round": 0, "imag": 0,
@@ -151,11 +161,9 @@ OUT_OF_REACH: dict[str, str] = {
 
 
 @functools.lru_cache(maxsize=16)
-def _without_rank_rule(settings: _settings.Settings) -> _settings.Settings:
-    """`settings` with rank promotion allowed (policy applies the rule to every
-    "__call__" estimate with operands of several ranks; for take, indexing, dot,
-    searchsorted that is no broadcasting at all)."""
-    return replace(settings, rank_promotion="allow")
+def _memory_only(settings: _settings.Settings) -> _settings.Settings:
+    """`settings` with the memory rule alone (see BROADCASTING)."""
+    return replace(settings, inflation=None, rank_promotion="allow")
 
 
 def small_bound(settings: _settings.Settings) -> int:
@@ -176,8 +184,10 @@ def check(name: str, project: Any, a: np.ndarray, args: tuple, kwargs: dict,
             estimate = REFINE[name](a, *args, **kwargs)
     except Exception:  # noqa: BLE001 - NumPy raises its own error when it runs
         return
-    if settings.rank_promotion != "allow" and name not in BROADCASTING:
-        settings = _without_rank_rule(settings)
+    if name not in BROADCASTING and (
+        settings.inflation is not None or settings.rank_promotion != "allow"
+    ):
+        settings = _memory_only(settings)
     try:
         enforce(estimate, settings)
     except NumguardError:
@@ -253,8 +263,7 @@ class AllocatingMethods:
                 return _getitem(self, key)
         settings = _scoped_get() or _settings._process
         if settings.mode != "off" and not (
-            kind is _ndarray and settings.inflation is None and self.ndim
-            and _gather_bound(self, key) <= small_bound(settings)
+            kind is _ndarray and self.ndim and _gather_bound(self, key) <= small_bound(settings)
         ):
             check("__getitem__", _project_getitem, self, (key,), _NO_KWARGS, settings)
         return _getitem(self, key)

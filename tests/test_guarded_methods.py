@@ -658,24 +658,23 @@ def test_nonzero_counts_only_when_the_bound_trips():
     assert info.value.estimate.exact and info.value.estimate.nbytes == 8 * 10**6
 
 
-def test_rank_promotion_applies_only_where_operands_broadcast():
-    g = small().view(GuardedArray)
-    with numguard.guard(rank_promotion="raise"):
-        g.take([0, 1], axis=1)
-        g[[0, 1]]
-        g.dot(np.ones(6))
+def test_rank_promotion_and_inflation_apply_only_where_operands_broadcast():
+    """As for the array functions (np.take, np.repeat, np.dot: memory rule only)."""
+    g = np.ones((10, 100)).view(GuardedArray)
+    rows = np.arange(10).repeat(5)
+    with numguard.guard(rank_promotion="raise", inflation=2):
+        assert_same(g.take(rows, axis=0), np.ones((50, 100)))  # 5x the array: by design
+        assert_same(g[rows], np.ones((50, 100)))
+        assert_same(g.repeat(5), np.ones(5000))
+        g.dot(np.ones(100))
+        np.ones((100, 1)).view(GuardedArray).dot(np.ones((1, 100)))
         with pytest.raises(numguard.RankPromotionError):
             (np.arange(6).reshape(2, 3) % 2).view(GuardedArray).choose([np.ones(3), 0])
-
-
-def test_inflation_rule_sees_a_gather_that_grows():
-    g = np.ones((10, 100)).view(GuardedArray)
+    with numguard.guard(inflation=2), pytest.raises(numguard.InflationError):
+        np.zeros((100, 1), int).view(GuardedArray).choose([np.ones((1, 100)), 0])
     with numguard.guard(inflation=2):
-        g[[0, 1]]
-        with pytest.raises(numguard.InflationError):
-            g[np.arange(10).repeat(5)]  # 50 rows out of 10
-        with pytest.raises(numguard.InflationError):
-            np.ones((1000, 1)).view(GuardedArray).dot(np.ones((1, 1000)))
+        np.repeat(g, 5)  # the array-function path agrees
+        np.take(g, rows, axis=0)
 
 
 # -- the tables: every allocating ndarray method is accounted for ----------------------
