@@ -729,14 +729,14 @@ def take_rejects(a: np.ndarray, indices: Any, /, axis: Any = None, out: Any = No
                  mode: Any = "raise") -> bool:
     if mode not in ("raise", 2):
         return False
-    before, length, after = _split(a, axis)
+    before, length, _ = _split(a, axis)
     # NumPy checks each index once per run of the leading dimensions: none, none checked.
     return math.prod(before) > 0 and _out_of_bounds(_plain(indices), length)
 
 
 def compress_rejects(a: np.ndarray, /, condition: Any, axis: Any = None, out: Any = None) -> bool:
     cond = _plain(condition)
-    before, length, after = _split(a, axis)
+    before, length, _ = _split(a, axis)
     return cond.ndim == 1 and math.prod(before) > 0 and bool(np.count_nonzero(cond[length:]))
 
 
