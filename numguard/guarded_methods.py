@@ -50,7 +50,8 @@ __getitem__                              override for advanced indexing; basic k
 take, compress, repeat, choose           override
 searchsorted, argsort, argpartition      override (intp results)
 argmax, argmin                           override (intp results; not ufuncs)
-dot                                      override (0-d operands: np.multiply)
+dot                                      override (0-d operands too: NumPy then
+                                         multiplies plain conversions, unseen)
 nonzero                                  override: the bound ndim x size x 8 bytes;
                                          counted exactly only if the bound trips
 imag (property, non-complex arrays)      override (a new array of zeros)
@@ -58,9 +59,10 @@ imag (property, non-complex arrays)      override (a new array of zeros)
 
 Out of reach of a method override, left alone: `a.flat[...]` and `a.flat.copy()`
 (np.flatiter cannot be subclassed), pickling (`__reduce_ex__` copies in C without
-calling tobytes), `np.asarray(a, dtype=...)` and `np.array(a)`/`np.copy(a)` (NumPy
-copies without calling a method), work buffers of in-place `sort`/`partition`, and
-temporaries of `__setitem__`.
+calling tobytes), `np.array(a)` and `np.asarray(a, dtype=...)` (NumPy copies without
+calling a method and without dispatching; `np.copy(a)` is an array function, guarded
+by numguard.functions), work buffers of in-place `sort`/`partition`, and temporaries
+of `__setitem__`.
 """
 
 from __future__ import annotations
