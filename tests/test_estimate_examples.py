@@ -167,3 +167,10 @@ def test_reorderable_table_matches_numpy():
             continue
         found.add(ufunc)
     assert found == set(REORDERABLE_WITHOUT_IDENTITY)
+
+
+@pytest.mark.parametrize(
+    "method, text", [(np.ndarray.copy, "a.copy()"), (np.ndarray.__getitem__, "a[...]")]
+)
+def test_ndarray_methods_read_as_method_calls(method, text):
+    assert Estimate(method, "__call__", (), (), 0, True, (), (), ()).operation == text

@@ -90,6 +90,8 @@ def _single(est: Estimate) -> int:
 def _public_name(func: Any) -> str:
     """Where a user finds `func`: "np.add", "np.linalg.outer", "np.strings._center"."""
     name = getattr(func, "__name__", repr(func))
+    if getattr(func, "__objclass__", None) is np.ndarray:  # an ndarray method
+        return "a[...]" if name == "__getitem__" else f"a.{name}()"
     module = getattr(func, "__module__", None) or "numpy"
     if isinstance(func, np.ufunc) or module in ("numpy", "numpy._core.umath"):
         if hasattr(np, name):
