@@ -11,30 +11,18 @@ from hypothesis import strategies as st
 from numpy.testing.overrides import get_overridable_numpy_ufuncs
 from oracle import KernelTimeError, check_agreement
 from strategies import (
+    NUMPY_CRASHES,
+    call_strategy,
     NEEDS_OUT,
     PARTITION_INDEX,
     STRING_RECIPES,
-    at_call,
-    elementwise_call,
     fill,
-    outer_call,
     partition_index_args,
-    reduce_like_call,
     safe_string_out,
 )
 
 UFUNCS = sorted(get_overridable_numpy_ufuncs(), key=lambda u: u.__name__)
 METHODS = ["__call__", "reduce", "accumulate", "reduceat", "outer", "at"]
-#: The string ufuncs (no legacy loop table) are NumPy's internals for np.strings: their
-#: methods other than __call__ crash NumPy 2.4 (segmentation faults, heap corruption,
-#: seen with _expandtabs.reduce and _zfill.reduce), so NumPy cannot be the oracle there.
-#: test_string_ufunc_methods_are_refused covers them without calling NumPy.
-NUMPY_CRASHES = {
-    (u.__name__, m)
-    for u in get_overridable_numpy_ufuncs()
-    if not u.types
-    for m in ("reduce", "accumulate", "reduceat", "outer", "at")
-}
 
 #: CI runs a fixed, derandomized sample (about 11,000 calls in under a minute). To
 #: explore further: NUMGUARD_ORACLE_EXAMPLES=200 NUMGUARD_ORACLE_RANDOM=1 pytest ...
@@ -47,14 +35,6 @@ SETTINGS = settings(
 )
 
 
-def _strategy(ufunc: np.ufunc, method: str) -> st.SearchStrategy:
-    if method == "__call__":
-        return elementwise_call(ufunc)
-    if method == "outer":
-        return outer_call(ufunc)
-    if method == "at":
-        return at_call(ufunc)
-    return reduce_like_call(ufunc, method)
 
 
 def _check(ufunc: np.ufunc, method: str, args: tuple, kwargs: dict) -> None:
@@ -86,7 +66,7 @@ CASES = [
 @SETTINGS
 @given(data=st.data())
 def test_estimate_agrees_with_numpy(ufunc: np.ufunc, method: str, data: st.DataObject) -> None:
-    args, kwargs = data.draw(_strategy(ufunc, method))
+    args, kwargs = data.draw(call_strategy(ufunc, method))
     _check(ufunc, method, args, kwargs)
 
 

@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays, mutually_broadcastable_shapes
 from numpy.testing.overrides import get_overridable_numpy_ufuncs
-from strategies import at_call, elementwise_call, outer_call, reduce_like_call
+from strategies import NUMPY_CRASHES, call_strategy
 
 import numguard
 from numguard import GuardedArray, unwrap, wrap
@@ -172,28 +172,17 @@ def differential(op: Any, args: tuple, kwargs: dict, wrap_mask: tuple | None = N
 
 UFUNCS = sorted(get_overridable_numpy_ufuncs(), key=lambda u: u.__name__)
 METHODS = ["__call__", "reduce", "accumulate", "reduceat", "outer", "at"]
-#: NumPy 2.4 crashes (segfault, heap corruption) on these: see test_estimate_oracle.
-NUMPY_CRASHES = {(u.__name__, m) for u in UFUNCS if not u.types
-                 for m in ("reduce", "accumulate", "reduceat", "outer", "at")}
 CASES = [pytest.param(u, m, id=f"{u.__name__}.{m}") for u in UFUNCS for m in METHODS
          if (u.__name__, m) not in NUMPY_CRASHES]
 
 
-def _strategy(ufunc: np.ufunc, method: str) -> st.SearchStrategy:
-    if method == "__call__":
-        return elementwise_call(ufunc)
-    if method == "outer":
-        return outer_call(ufunc)
-    if method == "at":
-        return at_call(ufunc)
-    return reduce_like_call(ufunc, method)
 
 
 @pytest.mark.parametrize("ufunc, method", CASES)
 @settings(HYPOTHESIS, max_examples=4)
 @given(data=st.data())
 def test_every_ufunc_and_method_matches_numpy(ufunc, method, data):
-    args, kwargs = data.draw(_strategy(ufunc, method))
+    args, kwargs = data.draw(call_strategy(ufunc, method))
     if kwargs.get("out") is Ellipsis:
         # NumPy drops out=... before calling __array_ufunc__, so no override can honour
         # it (0-d results come back as scalars): a NumPy limitation, see the report.

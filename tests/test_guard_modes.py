@@ -34,11 +34,7 @@ from numguard import (
 )
 
 
-@pytest.fixture(autouse=True)
-def _process_defaults():
-    before = numguard.get_settings()
-    yield
-    assert numguard.get_settings() == before
+pytestmark = pytest.mark.usefixtures("unchanged_defaults")
 
 
 def column_and_row():

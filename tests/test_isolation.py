@@ -18,12 +18,7 @@ THREADS = 8
 ROUNDS = 25
 
 
-@pytest.fixture(autouse=True)
-def _process_defaults():
-    before = get_settings()
-    yield
-    configure(mode=before.mode, limit=before.limit, inflation=before.inflation,
-              rank_promotion=before.rank_promotion)
+pytestmark = pytest.mark.usefixtures("restored_defaults")
 
 
 def limit_for(i: int) -> int:

@@ -7,21 +7,13 @@ import threading
 import numpy as np
 import pytest
 
-import numguard
 from numguard import BroadcastMemoryError, Limit, Settings, configure, get_settings, guard, wrap
 from numguard.settings import parse_limit
 
 GiB, MiB = 1024**3, 1024**2
 
 
-@pytest.fixture(autouse=True)
-def _process_defaults():
-    """Each test may configure(); the process defaults are put back afterwards."""
-    before = get_settings()
-    yield
-    configure(mode=before.mode, limit=before.limit, inflation=before.inflation,
-              rank_promotion=before.rank_promotion)
-    assert get_settings() == before
+pytestmark = pytest.mark.usefixtures("restored_defaults")
 
 
 def virtual(shape):
