@@ -197,6 +197,41 @@ def configure(**settings: Any) -> Settings:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+
+class BlockHooks:
+    """What runs when a `guard` block (or a guarded call) starts and ends.
+
+    `enter(settings)` runs after the block's settings are set and returns a handle;
+    `exit(handle)` runs before they are reset. The allocation backstop installs itself
+    here (numguard.backstop), so that plain NumPy allocations inside a block are judged
+    against the block's settings; settings.py itself imports nothing of it.
+    """
+
+    enter: Callable[[Settings], Any] | None = None
+    exit: Callable[[Any], None] | None = None
+
+
+def _enter_block(settings: Settings) -> Token:
+    token = _scoped.set(settings)
+    enter = BlockHooks.enter
+    if enter is not None:
+        try:
+            handle = enter(settings)
+        except BaseException:
+            _scoped.reset(token)
+            raise
+        return (token, handle)  # type: ignore[return-value]
+    return (token, None)  # type: ignore[return-value]
+
+
+def _exit_block(entered: Any) -> None:
+    token, handle = entered
+    try:
+        if handle is not None and BlockHooks.exit is not None:
+            BlockHooks.exit(handle)
+    finally:
+        _scoped.reset(token)
+
 #: Functions that may turn a MemoryError raised inside a guard block into a numguard
 #: error (the allocation backstop registers one): each returns the exception to raise
 #: from the original, or None.
@@ -231,12 +266,12 @@ class guard:
         if self._token is not None:
             raise TypeError("Cannot enter `numguard.guard` twice.")
         scoped = replace(get_settings(), **self._changes)
-        self._token = _scoped.set(scoped)
+        self._token = _enter_block(scoped)
         return scoped
 
     def __exit__(self, exc_type: Any, error: BaseException | None, traceback: Any) -> None:
-        token, self._token = self._token, None
-        _scoped.reset(token)
+        entered, self._token = self._token, None
+        _exit_block(entered)
         _raise_translated(error)
 
     def __call__(self, func: F) -> F:
@@ -248,14 +283,14 @@ class guard:
 
         @functools.wraps(func)
         def guarded(*args: Any, **kwargs: Any) -> Any:
-            token = _scoped.set(replace(get_settings(), **changes))
+            entered = _enter_block(replace(get_settings(), **changes))
             try:
                 return func(*args, **kwargs)
             except MemoryError as error:
                 _raise_translated(error)
                 raise
             finally:
-                _scoped.reset(token)
+                _exit_block(entered)
 
         return guarded  # type: ignore[return-value]
 
@@ -265,14 +300,14 @@ def _guarded_coroutine(func: Callable[..., Any], changes: dict) -> Callable[...,
 
     @functools.wraps(func)
     async def guarded(*args: Any, **kwargs: Any) -> Any:
-        token = _scoped.set(replace(get_settings(), **changes))
+        entered = _enter_block(replace(get_settings(), **changes))
         try:
             return await func(*args, **kwargs)
         except MemoryError as error:
             _raise_translated(error)
             raise
         finally:
-            _scoped.reset(token)
+            _exit_block(entered)
 
     return guarded
 
@@ -286,13 +321,13 @@ def _guarded_generator(func: Callable[..., Any], changes: dict) -> Callable[...,
         sent: Any = None
         thrown: BaseException | None = None
         while True:
-            token = _scoped.set(replace(get_settings(), **changes))
+            entered = _enter_block(replace(get_settings(), **changes))
             try:
                 item = steps.throw(thrown) if thrown is not None else steps.send(sent)
             except StopIteration as stop:
                 return stop.value
             finally:
-                _scoped.reset(token)
+                _exit_block(entered)
             try:
                 sent, thrown = (yield item), None
             except GeneratorExit:
