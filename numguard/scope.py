@@ -59,6 +59,22 @@ def _raise_translated(error: BaseException | None) -> None:
             raise replacement from error
 
 
+class translating:
+    """Turn a backstop refusal leaving this block into numguard's error; change no setting.
+
+    For code that wraps other people's code without scoping settings of its own (a
+    notebook cell, a worker's task): a `configure()` inside still takes effect at once.
+    """
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: Any, error: BaseException | None, traceback: Any) -> None:
+        _raise_translated(error)
+
+
 class guard:
     """Scoped settings: `with numguard.guard(limit="2GiB"):` or `@numguard.guard(mode="warn")`.
 
