@@ -2,7 +2,7 @@
 
 from numguard.array import GuardedArray, unwrap, wrap
 from numguard.backstop import disable, enable
-from numguard.estimate import Estimate, Stretch, estimate
+from numguard.projection import Estimate, Stretch, estimate
 from numguard.memory import Budget, Source, budget, format_bytes
 from numguard.report import (
     BroadcastMemoryError,

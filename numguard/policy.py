@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .estimate import Estimate
+from .projection.record import Estimate
 from .memory import budget_for
 from .report import Trip, act
 from .settings import Settings, get_settings

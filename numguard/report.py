@@ -19,7 +19,7 @@ from types import FrameType
 
 import numpy as np
 
-from .estimate import Estimate
+from .projection.record import Estimate
 from .memory import Budget, format_bytes
 
 logger = logging.getLogger("numguard")
