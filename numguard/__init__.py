@@ -16,7 +16,7 @@ from numguard.errors import (
     NumguardWarning,
 )
 from numguard.memory import budget
-from numguard.estimate import estimate  # TRANSITION: numguard.projection
+from numguard.projection import estimate
 from numguard.scope import guard
 from numguard.settings import Settings, configure, configure_from_environment, get_settings
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from . import settings as _settings
-from .estimate import estimate_ufunc
+from .projection import project_ufunc as estimate_ufunc
 from .functions.dispatch import ArrayFunctionDispatch
 from .guarded_methods import AllocatingMethods
 from .policy import NEGLIGIBLE_NBYTES, enforce

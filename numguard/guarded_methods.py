@@ -1,7 +1,7 @@
 """ndarray methods that allocate without passing through `__array_ufunc__`.
 
 GuardedArray inherits these overrides: each projects its result
-(`numguard.estimate.array_methods`, pure), calls `numguard.policy.enforce`, then
+(`numguard.projection.ndarray_methods`, pure), calls `numguard.policy.enforce`, then
 runs ndarray's own method. With mode "off" the method runs at once. Where the
 projection cannot read the arguments, the check is skipped and NumPy raises its own
 error, unchanged. NumPy functions that delegate to these methods (`np.take`,
@@ -16,7 +16,7 @@ choice numguard.functions makes for np.take, np.repeat, np.dot.
 
 Data-dependent errors (an index out of bounds, resize of an array that does not own
 its data) are NumPy's to report: projections read shapes, and only when a call is
-refused do they look at the data (`array_methods.REJECTS`) to let NumPy raise instead.
+refused do they look at the data (`METHODS[name].rejects`) to let NumPy raise instead.
 
 How each allocating ndarray method is guarded (checked empirically on NumPy 2.4 with
 `numguard.guard(limit=16)`; `tests/test_guarded_methods.py` keeps it true):
@@ -74,97 +74,23 @@ from typing import Any
 import numpy as np
 
 from . import settings as _settings
-from .estimate import array_methods as _projections
+from .projection.indexing import BASIC_INDEX_TYPES
+from .projection.ndarray_methods import METHODS
 from .policy import NEGLIGIBLE_NBYTES, enforce, judge
 from .report import NumguardError
 
 _ndarray = np.ndarray
 _scoped_get = _settings._scoped.get
 _getitem = np.ndarray.__getitem__
-_project_getitem = _projections.getitem
-_project_imag = _projections.imag
+_project_getitem = METHODS["__getitem__"].project
+_project_imag = METHODS["imag"].project
 _NO_KWARGS: dict = {}
 #: Keys (and tuple elements) that make basic indexing: a view, never checked.
-_BASIC = _projections.BASIC_INDEX_TYPES | {str}
-
-#: Methods whose operands broadcast element-wise, where the inflation and rank-
-#: promotion rules mean something. The others are judged by the memory rule alone,
-#: as numguard.functions does for np.take, np.repeat, np.dot...: a gather, a repeat
-#: or a product grows by design, and an index of another rank is normal.
-BROADCASTING = frozenset({"choose"})
-
-#: Where a first, cheap estimate is a bound: the exact projection, used only when
-#: the bound would trip (nonzero: counting costs a pass over the data).
-REFINE = {"nonzero": _projections.nonzero_exact}
-
-#: Methods whose result has at most a.size elements of at most this many bytes each
-#: (0: a's itemsize): judged by the memory rule alone, a result under the small bound
-#: cannot trip it and is not even projected.
-BOUNDED_BY_SIZE: dict[str, int] = {
-    "copy": 0, "__copy__": 0, "__deepcopy__": 0, "flatten": 0, "ravel": 0, "reshape": 0,
-    "tobytes": 0, "byteswap": 0, "round": 0, "imag": 0,
-    "argsort": 8, "argpartition": 8, "argmax": 8, "argmin": 8,
-}
-
-#: Allocating ndarray methods that already reach __array_ufunc__ (the ufunc that
-#: trips under a tiny limit), checked by the tests.
-REACHES_UFUNC: dict[str, str] = {
-    "sum": "np.add.reduce", "prod": "np.multiply.reduce", "max": "np.maximum.reduce",
-    "min": "np.minimum.reduce", "mean": "np.add.reduce", "var": "np.add.reduce",
-    "std": "np.subtract", "cumsum": "np.add.accumulate",
-    "cumprod": "np.multiply.accumulate", "any": "np.logical_or.reduce",
-    "all": "np.logical_and.reduce", "clip": "np.clip", "conj": "np.conjugate",
-    "conjugate": "np.conjugate", "trace": "np.add.reduce",
-    "__abs__": "np.absolute", "__neg__": "np.negative", "__pos__": "np.positive",
-    "__invert__": "np.invert", "__add__": "np.add", "__radd__": "np.add",
-    "__sub__": "np.subtract", "__rsub__": "np.subtract", "__mul__": "np.multiply",
-    "__rmul__": "np.multiply", "__truediv__": "np.divide", "__rtruediv__": "np.divide",
-    "__floordiv__": "np.floor_divide", "__rfloordiv__": "np.floor_divide",
-    "__mod__": "np.remainder", "__rmod__": "np.remainder", "__divmod__": "np.divmod",
-    "__rdivmod__": "np.divmod", "__pow__": "np.power", "__rpow__": "np.power",
-    "__matmul__": "np.matmul", "__rmatmul__": "np.matmul", "__and__": "np.bitwise_and",
-    "__rand__": "np.bitwise_and", "__or__": "np.bitwise_or", "__ror__": "np.bitwise_or",
-    "__xor__": "np.bitwise_xor", "__rxor__": "np.bitwise_xor",
-    "__lshift__": "np.left_shift", "__rlshift__": "np.left_shift",
-    "__rshift__": "np.right_shift", "__rrshift__": "np.right_shift",
-    "__eq__": "np.equal", "__ne__": "np.not_equal", "__lt__": "np.less",
-    "__le__": "np.less_equal", "__gt__": "np.greater", "__ge__": "np.greater_equal",
-    "__contains__": "np.equal",
-}
-
-#: ndarray attributes that allocate no new array: views, in-place operations,
-#: Python scalars, metadata, and Python object machinery.
-NO_NEW_ARRAY = frozenset({
-    "T", "mT", "real", "diagonal", "squeeze", "swapaxes", "transpose", "view",
-    "getfield", "base", "ctypes", "data", "device", "dtype", "flags", "itemsize",
-    "nbytes", "ndim", "shape", "size", "strides", "fill", "put", "setfield", "setflags",
-    "item", "to_device", "tofile", "__len__", "__iter__", "__bool__", "__int__",
-    "__float__", "__complex__", "__index__", "__hash__", "__delitem__",
-    "__iadd__", "__iand__", "__ifloordiv__", "__ilshift__", "__imatmul__", "__imod__",
-    "__imul__", "__ior__", "__ipow__", "__irshift__", "__isub__", "__itruediv__",
-    "__ixor__", "__array_interface__", "__array_struct__", "__array_priority__",
-    "__array_namespace__", "__dlpack__", "__dlpack_device__", "__array_finalize__",
-    "__array_function__", "__array_ufunc__", "__array_wrap__", "__sizeof__", "__repr__",
-    "__str__", "__format__", "__class__", "__class_getitem__", "__getattribute__",
-    "__setattr__", "__delattr__", "__dir__", "__doc__", "__init__", "__new__",
-    "__init_subclass__", "__subclasshook__", "__getstate__", "__setstate__",
-})
-
-#: ndarray attributes that can allocate where no method override reaches.
-OUT_OF_REACH: dict[str, str] = {
-    "flat": "flatiter indexing and flat.copy() allocate; np.flatiter cannot be subclassed",
-    "__array__": "np.asarray(a, dtype=...) and np.array(a) copy without calling it",
-    "__reduce__": "pickling copies the data in C, without calling tobytes",
-    "__reduce_ex__": "pickling copies the data in C, without calling tobytes",
-    "sort": "in place; only work buffers (stable/merge sort: n/2 elements)",
-    "partition": "in place; only work buffers",
-    "__setitem__": "in place; temporaries for casting or fancy-indexed values",
-}
-
+_BASIC = BASIC_INDEX_TYPES | {str}
 
 @functools.lru_cache(maxsize=16)
 def _memory_only(settings: _settings.Settings) -> _settings.Settings:
-    """`settings` with the memory rule alone (see BROADCASTING)."""
+    """`settings` with the memory rule alone (estimates that do not broadcast)."""
     return replace(settings, inflation=None, rank_promotion="allow")
 
 
@@ -182,11 +108,12 @@ def check(name: str, project: Any, a: np.ndarray, args: tuple, kwargs: dict,
         estimate = project(a, *args, **kwargs)
         if estimate is None:
             return
-        if name in REFINE and judge(estimate, settings) is not None:
-            estimate = REFINE[name](a, *args, **kwargs)
+        refine = METHODS[name].refine
+        if refine is not None and judge(estimate, settings) is not None:
+            estimate = refine(a, *args, **kwargs)
     except Exception:  # noqa: BLE001 - NumPy raises its own error when it runs
         return
-    if name not in BROADCASTING and (
+    if not estimate.broadcast and (
         settings.inflation is not None or settings.rank_promotion != "allow"
     ):
         settings = _memory_only(settings)
@@ -194,7 +121,7 @@ def check(name: str, project: Any, a: np.ndarray, args: tuple, kwargs: dict,
         enforce(estimate, settings)
     except NumguardError:
         # A call NumPy rejects on its data (an index out of bounds) gets NumPy's error.
-        rejects = _projections.REJECTS.get(name)
+        rejects = METHODS[name].rejects
         if rejects is not None and _safely(rejects, a, args, kwargs):
             return
         raise
@@ -228,8 +155,8 @@ def _rewrap(result: Any, a: np.ndarray) -> Any:
 
 def _guarded(name: str) -> Any:
     method = getattr(_ndarray, name)
-    project = _projections.PROJECTIONS[name]
-    per_element = BOUNDED_BY_SIZE.get(name)
+    project = METHODS[name].project
+    per_element = METHODS[name].bytes_per_element
 
     def override(self: np.ndarray, /, *args: Any, **kwargs: Any) -> Any:
         settings = _scoped_get() or _settings._process
@@ -284,10 +211,10 @@ class AllocatingMethods:
 
 _ndarray_imag = _ndarray.__dict__["imag"]
 
-for _name in _projections.PROJECTIONS:
-    if _name != "__getitem__":
+for _name, _method in METHODS.items():
+    if _name != "__getitem__" and not _method.is_property:
         setattr(AllocatingMethods, _name, _guarded(_name))
-del _name
+del _name, _method
 
 #: Every ndarray attribute numguard overrides.
-OVERRIDDEN = frozenset(_projections.PROJECTIONS) | frozenset(_projections.PROPERTY_PROJECTIONS)
+OVERRIDDEN = frozenset(METHODS)

@@ -17,10 +17,8 @@ joins, gathers and reductions grow or shrink by design and face the memory rule 
 
 from __future__ import annotations
 
-
-import numpy as np
-
 from .memory import Budget, budget_for
+from .projection.record import Estimate
 from .report import Trip, act
 from .settings import Settings, get_settings
 
@@ -49,15 +47,12 @@ def small_bound(settings: Settings) -> int:
     return NEGLIGIBLE_NBYTES if limit is None else min(limit, NEGLIGIBLE_NBYTES)
 
 
-def judge(estimate, settings: Settings) -> Trip | None:
+def judge(estimate: Estimate, settings: Settings) -> Trip | None:
     """The first rule the estimate trips (memory, inflation, rank promotion), or None."""
     trip = judge_bytes(estimate.nbytes, settings)
     if trip is not None:
         return trip
-    broadcast = getattr(estimate, "broadcast", None)  # TRANSITION until projection lands
-    if broadcast is None:
-        broadcast = estimate.method != "outer"
-    if not broadcast:
+    if not estimate.broadcast:
         return None
     if settings.inflation is not None:
         largest = estimate.largest_operand_size
@@ -96,17 +91,13 @@ def mode_for(trip: Trip, settings: Settings) -> str:
     return _BY_SEVERITY[min(_SEVERITY[settings.mode], _SEVERITY[settings.rank_promotion])]
 
 
-def _promotes_rank(estimate) -> bool:
+def _promotes_rank(estimate: Estimate) -> bool:
     """Operands of different ranks (scalars and 0-d aside), as JAX means it."""
-    if not hasattr(estimate, "broadcast"):  # TRANSITION until projection lands
-        func = estimate.func
-        if isinstance(func, np.ufunc) and (estimate.method != "__call__" or func.signature):
-            return False
     ranks = {len(shape) for shape in estimate.operand_shapes if shape}
     return len(ranks) > 1
 
 
-def enforce(estimate, settings: Settings | None = None) -> bool:
+def enforce(estimate: Estimate, settings: Settings | None = None) -> bool:
     """Judge `estimate` under the settings in force and act (raise, warn or log).
 
     Returns when the operation may run: True when it was reported (warn or log mode),

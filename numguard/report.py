@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import (  # NumguardError, NumguardWarning: until the overrides import errors
+from .errors import (  # NumguardError, NumguardWarning: re-exported until the overrides move
     BroadcastMemoryError,
     InflationError,
     NumguardError,

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from numguard.estimate import Estimate, estimate
+from numguard.projection import Estimate, estimate
 
 #: Errors NumPy raises from inside the kernel, from the data's values: no pre-flight
 #: check can see them, and the guard lets them through unchanged.

@@ -7,11 +7,12 @@ import tracemalloc
 
 import numpy as np
 import pytest
-from test_functions_estimates import CASES, outputs
+from test_projection_functions import CASES, outputs
 
 import numguard
 from numguard import GuardedArray
 from numguard.functions import dispatch
+from numguard.projection.registry import Projection
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:Arrays of 2-dimensional vectors:DeprecationWarning")
@@ -212,12 +213,11 @@ def test_foreign_types_get_their_turn():
 
 
 def test_projection_failures_leave_the_error_to_numpy(monkeypatch):
-    def broken(func, args, kwargs):
+    def broken(func, *args, **kwargs):
         raise RuntimeError("projection bug")
 
-    spec = dispatch.PROJECTED[np.tile]
-    monkeypatch.setitem(dispatch.PROJECTED, np.tile, spec._replace(project=broken))
-    monkeypatch.setattr(dispatch, "_projected_get", dispatch.PROJECTED.get)
+    monkeypatch.setitem(dispatch.FUNCTIONS, np.tile, Projection(np.tile, broken, False, False))
+    monkeypatch.setattr(dispatch, "_projected_get", dispatch.FUNCTIONS.get)
     g = numguard.wrap(np.ones(3))
     assert np.tile(g, 2).shape == (6,)  # runs unprojected
     with pytest.raises(Exception) as expected:

@@ -22,7 +22,7 @@ from hypothesis.extra.numpy import arrays, mutually_broadcastable_shapes
 import numguard
 from numguard import BroadcastMemoryError, GuardedArray, NumguardError, NumguardWarning, wrap
 from numguard.errors import InflationError, InflationWarning, RankPromotionError, RankPromotionWarning
-from numguard.estimate import Estimate
+from numguard.projection import Estimate
 
 
 pytestmark = pytest.mark.usefixtures("unchanged_defaults")

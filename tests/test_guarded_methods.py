@@ -24,7 +24,9 @@ from hypothesis.extra.numpy import array_shapes
 import numguard
 from numguard import BroadcastMemoryError, GuardedArray
 from numguard import guarded_methods as gm
-from numguard.estimate import array_methods as am
+from numguard.projection import ndarray_coverage as coverage
+from numguard.projection import ndarray_methods as am
+from numguard.projection import ndarray_selection
 
 DTYPES = ["?", "i1", "u2", "i8", "f2", "f4", "f8", ">f8", "c8", "c16", "U3", "S2", "O",
           "M8[s]", "m8[s]", "T"]
@@ -270,7 +272,7 @@ def assert_projection(name, est, result, a, args, kwargs):
         return
     if name == "nonzero":
         assert est.shapes == (a.shape and (a.size,),) * a.ndim and not est.exact
-        exact = am.nonzero_exact(a)
+        exact = ndarray_selection.nonzero_exact(a)
         assert exact.shapes == tuple(r.shape for r in result) and exact.exact
         assert exact.nbytes == sum(r.nbytes for r in result) <= est.nbytes
         return
@@ -338,11 +340,11 @@ def check_against_numpy(name, a, args, kwargs):
     assert_same(getattr(g, name)(*args, **kwargs), expected)
     np.testing.assert_array_equal(a, source)
     # A call NumPy accepts is never taken for one it rejects (that would let it run).
-    rejects = am.REJECTS.get(name)
+    rejects = am.METHODS[name].rejects
     assert rejects is None or not rejects(a, *args, **kwargs)
     # The override refuses exactly above the projected bytes (fast paths included).
     if est is not None and name not in ("dumps", "tolist"):
-        nbytes = am.nonzero_exact(a).nbytes if name == "nonzero" else est.nbytes
+        nbytes = ndarray_selection.nonzero_exact(a).nbytes if name == "nonzero" else est.nbytes
         if nbytes > 1:
             with numguard.guard(limit=nbytes):
                 getattr(g, name)(*args, **kwargs)
@@ -495,7 +497,7 @@ def test_zero_d_integer_array_index_copies_and_is_checked():
 ])
 def test_where_the_advanced_block_goes(key):
     a = np.zeros((5, 3, 4))
-    est = am.getitem(a, key)
+    est = am.project("__getitem__", a, key)
     assert est.shape == a[key].shape
 
 
@@ -667,7 +669,7 @@ def test_rank_promotion_and_inflation_apply_only_where_operands_broadcast():
 
 
 def test_every_ndarray_attribute_is_classified_once():
-    tables = [gm.OVERRIDDEN, set(gm.REACHES_UFUNC), gm.NO_NEW_ARRAY, set(gm.OUT_OF_REACH)]
+    tables = [gm.OVERRIDDEN, set(coverage.REACHES_UFUNC), coverage.NO_NEW_ARRAY, set(coverage.OUT_OF_REACH)]
     assert set().union(*tables) == set(dir(np.ndarray))
     assert sum(map(len, tables)) == len(set(dir(np.ndarray)))
 
@@ -695,7 +697,7 @@ INTEGER_OPERATORS = {"__and__", "__rand__", "__or__", "__ror__", "__xor__", "__r
                      "__lshift__", "__rlshift__", "__rshift__", "__rrshift__"}
 
 
-@pytest.mark.parametrize("name", sorted(gm.REACHES_UFUNC))
+@pytest.mark.parametrize("name", sorted(coverage.REACHES_UFUNC))
 def test_methods_documented_as_reaching_array_ufunc_do(name):
     g = small().view(GuardedArray)
     operands = {"g": g, "b": np.arange(240).reshape(4, 60).view(GuardedArray) > 3, "i": g.astype(int), "c": g * 1j,
@@ -711,5 +713,5 @@ def test_methods_documented_as_reaching_array_ufunc_do(name):
     assert name not in gm.OVERRIDDEN
     with numguard.guard(limit=16), pytest.raises(BroadcastMemoryError) as info:
         call(operands)
-    expected = gm.REACHES_UFUNC[name]
+    expected = coverage.REACHES_UFUNC[name]
     assert info.value.estimate.operation.startswith(expected.split(".reduce")[0].split(".acc")[0])

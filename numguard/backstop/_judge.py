@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import settings as _settings
-from ..estimate import Estimate
+from ..projection.record import Estimate
 from ..memory import Budget, budget_for, format_bytes
 from ..memory.monitor import SMALL_DIVISOR, SMALL_FLOOR
 from ..policy import NEGLIGIBLE_NBYTES

@@ -23,15 +23,15 @@ import numpy as np
 
 from numguard import settings as _settings
 from numguard.policy import enforce
+from numguard.projection.registry import FUNCTIONS
 
-from .tables import PROJECTED
 from .unwrap import guarded_type as _guarded
 from .unwrap import plain
 
 _ndarray = np.ndarray
 _ndarray_function = np.ndarray.__array_function__
 _scoped_get = _settings._scoped.get
-_projected_get = PROJECTED.get
+_projected_get = FUNCTIONS.get
 
 
 class ArrayFunctionDispatch:
@@ -50,15 +50,15 @@ class ArrayFunctionDispatch:
             return _ndarray_function(self, func, types, args, kwargs)
         implementation = getattr(func, "_implementation", func)  # like=: the public function
         spec = _projected_get(func)
-        if spec is None or spec.via_ufunc:
+        if spec is None or spec.delegated:
             return _rewrap(implementation(*args, **kwargs))
         plain_args, plain_kwargs = plain(args, kwargs)
         try:
-            estimate = spec.project(func, plain_args, plain_kwargs)
+            estimate = spec.project(plain_args, plain_kwargs)
         except Exception:  # noqa: BLE001 - not projectable: NumPy raises its own error
             estimate = None
         if estimate is not None:
-            enforce(estimate, settings if spec.rules == "all" else _memory_only(settings))
+            enforce(estimate, settings if estimate.broadcast else _memory_only(settings))
         result = implementation(*plain_args, **plain_kwargs)
         if type(result) is _ndarray:
             # An out= array NumPy filled comes back as the caller's own object.

@@ -11,12 +11,15 @@ from typing import Any
 
 import numpy as np
 
-from .arguments import allocated_nbytes, check_output, normalize_axis, where_shape
+from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
+
 from .broadcast import broadcast_shapes
 from .dtypes import resolve
-from .operands import WEAK_SCALAR_TYPES, as_array, dtype_of
-from .record import Estimate
-from .ufunc_call import estimate_call
+from .operands import WEAK_SCALAR_TYPES, as_array
+from .overlap import overlap_copy_nbytes
+from .record import Estimate, build
+from .ufunc_arguments import check_output, where_shape
+from .ufunc_call import project_call
 
 _NO_VALUE = object()
 
@@ -25,8 +28,8 @@ _NO_VALUE = object()
 REORDERABLE_WITHOUT_IDENTITY = frozenset({np.maximum, np.minimum, np.fmax, np.fmin})
 
 
-def estimate_method(ufunc: np.ufunc, method: str, args: tuple, kwargs: dict) -> Estimate:
-    """Estimate `getattr(ufunc, method)(*args, **kwargs)`."""
+def project_method(ufunc: np.ufunc, method: str, args: tuple, kwargs: dict) -> Estimate:
+    """Project `getattr(ufunc, method)(*args, **kwargs)`."""
     try:
         handler = _METHODS[method]
     except KeyError:
@@ -99,7 +102,11 @@ def _accumulate(ufunc: np.ufunc, args: tuple, kwargs: dict) -> Estimate:
     loop = _reduction_dtypes(ufunc, array.dtype, dtype, out, "accumulate", uniform=True)
     if out is not None and out.shape != shape:
         raise ValueError(f"output shape {out.shape} does not match the input shape {shape}")
-    return _record(ufunc, "accumulate", shape, loop[0], out, array)
+    copies = 0
+    if out is not None:  # an elementwise loop: out=a is safe, out=a[::-1] is copied
+        copies = overlap_copy_nbytes((array,), (out,), (loop[0],), elementwise=True,
+                                     trivial=False)
+    return _record(ufunc, "accumulate", shape, loop[0], out, array, copies)
 
 
 def _reduceat(ufunc: np.ufunc, args: tuple, kwargs: dict) -> Estimate:
@@ -144,8 +151,10 @@ def _outer(ufunc: np.ufunc, args: tuple, kwargs: dict) -> Estimate:
     # NumPy computes outer as a[(...,) + (None,) * b.ndim] op b; adding unit axes is
     # always a view, so the call path sees the real operands and nothing is copied.
     expanded = a.reshape(a.shape + (1,) * b.ndim)
-    estimate = estimate_call(ufunc, (expanded, b), kwargs)
-    return estimate._replace(method="outer", operand_shapes=(a.shape, b.shape))
+    call = project_call(ufunc, (expanded, b), kwargs)
+    # An explicit product: growth is the point, so no broadcast rules.
+    return build(ufunc, call.shapes, call.dtypes, (a, b), method="outer",
+                 nbytes=call.nbytes, exact=call.exact, stretched=call.stretched)
 
 
 def _at(ufunc: np.ufunc, args: tuple, kwargs: dict) -> Estimate:
@@ -179,9 +188,8 @@ def _at(ufunc: np.ufunc, args: tuple, kwargs: dict) -> Estimate:
     selected = np.empty(a.shape, dtype=np.dtype([]))[indices].shape
     if b is not None and broadcast_shapes((np.shape(b), selected)) != selected:
         raise ValueError("array is not broadcastable to correct shape")
-    operand_shapes = (a.shape,) if b is None else (a.shape, np.shape(b))
-    operand_dtypes = (a.dtype,) if b is None else (a.dtype, dtype_of(b))
-    return Estimate(ufunc, "at", (), (), 0, True, operand_shapes, operand_dtypes, ())
+    operands = (a,) if b is None else (a, b)
+    return build(ufunc, (), (), operands, method="at", exact=True)
 
 
 def _reduce_args(array, axis=0, dtype=None, out=None, keepdims=False, initial=_NO_VALUE,
@@ -221,13 +229,13 @@ def _reduction_axes(axis: Any, ndim: int) -> tuple[int, ...]:
     if axis is None:
         axes = tuple(range(ndim))
     elif isinstance(axis, tuple):
-        axes = tuple(normalize_axis(a, ndim) for a in axis)
+        axes = normalize_axis_tuple(axis, ndim, allow_duplicate=True)
         if len(set(axes)) != len(axes):
             raise ValueError("duplicate value in 'axis'")
     elif ndim == 0 and operator.index(axis) in (0, -1):
         return ()
     else:
-        axes = (normalize_axis(axis, ndim),)
+        axes = (normalize_axis_index(axis, ndim),)
     return axes
 
 
@@ -240,7 +248,7 @@ def _single_axis(axis: Any, ndim: int, method: str) -> int:
         if len(axis) != 1:
             raise ValueError(f"{method} does not allow multiple axes")
         axis = axis[0]
-    return normalize_axis(axis, ndim)
+    return normalize_axis_index(axis, ndim)
 
 
 def _reduction_dtypes(
@@ -279,13 +287,9 @@ def _has_identity(ufunc: np.ufunc, dtype: np.dtype, initial: Any, empty: bool) -
 
 
 def _record(ufunc: np.ufunc, method: str, shape: tuple, dtype: np.dtype, out: Any,
-            array: Any) -> Estimate:
-    outs = (out,)
+            array: Any, copies: int = 0) -> Estimate:
     dtypes = (dtype if out is None else out.dtype,)
-    nbytes, exact = allocated_nbytes((shape,), dtypes, outs)
-    return Estimate(
-        ufunc, method, (shape,), dtypes, nbytes, exact, (array.shape,), (array.dtype,), ()
-    )
+    return build(ufunc, (shape,), dtypes, (array,), method=method, outs=(out,), extra=copies)
 
 
 _METHODS = {

@@ -11,9 +11,9 @@ import pytest
 from numpy.testing.overrides import get_overridable_numpy_ufuncs
 
 import numguard
-from numguard.estimate import Estimate, Stretch
-from numguard.estimate.methods import REORDERABLE_WITHOUT_IDENTITY
-from numguard.estimate.signature import parse
+from numguard.projection import Estimate, Stretch
+from numguard.projection.ufunc_methods import REORDERABLE_WITHOUT_IDENTITY
+from numguard.projection.signature import parse
 
 
 def virtual(shape: tuple[int, ...], dtype: str = "f8") -> np.ndarray:

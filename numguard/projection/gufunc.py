@@ -7,9 +7,11 @@ sizes that must match exactly, then broadcasting of the loop dimensions.
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import numpy as np
+from numpy.lib.array_utils import normalize_axis_index
 
 from .broadcast import Shape, broadcast_shapes, stretches
 from .record import Stretch
@@ -188,22 +190,6 @@ def _missing_dims(
     return missing
 
 
-def _normalize_axis(axis: Any, ndim: int) -> int:
-    value = _as_int(axis)
-    if not -ndim <= value < ndim:
-        raise _AxisError(value, ndim)
-    return value % ndim
-
-
-def _as_int(value: Any) -> int:
-    try:
-        return int(value.__index__())
-    except AttributeError:
-        raise TypeError(
-            f"'{type(value).__name__}' object cannot be interpreted as an integer"
-        ) from None
-
-
 def _remap_from_axes(
     name: str,
     sig: CoreSignature,
@@ -247,7 +233,7 @@ def _remap_from_axes(
         order = [0] * ndim
         seen = set()
         for d, entry in zip(range(nbroadcast, ndim), entries):
-            actual = _normalize_axis(entry, ndim)
+            actual = normalize_axis_index(entry, ndim)
             if actual in seen:
                 raise ValueError(f"axes item {i} has value {actual} repeated")
             seen.add(actual)
@@ -262,14 +248,14 @@ def _remap_from_axes(
 def _remap_from_axis(
     shapes: list, core: list[int], axis: Any, broadcast_ndim: int
 ) -> list[list[int] | None]:
-    value = _as_int(axis)
+    value = operator.index(axis)
     remap: list[list[int] | None] = []
     for shape, ncore in zip(shapes, core):
         if ncore == 0:
             remap.append(None)
             continue
         ndim = len(shape) if shape is not None else broadcast_ndim + 1
-        actual = _normalize_axis(value, ndim)
+        actual = normalize_axis_index(value, ndim)
         if actual == ndim - 1:
             remap.append(None)
             continue

@@ -51,6 +51,12 @@ class Estimate(NamedTuple):
     """Their dtypes; a Python int/float/complex scalar shows as its type (weak, NEP 50)."""
     stretched: tuple[Stretch, ...]
     """Which result axes were stretched by broadcasting, and from which operand."""
+    broadcast: bool = False
+    """True when the call broadcasts its operands element-wise against each other (a
+    plain ufunc call, np.where, np.choose, np.select, np.cross, np.broadcast_to/arrays):
+    the calls where inflation and rank promotion mean something. False where growth or
+    a rank difference is by design (gufunc cores, reductions, outer, products, joins,
+    copies, indexing)."""
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -77,6 +83,60 @@ class Estimate(NamedTuple):
     def result_size(self) -> int:
         """Elements in the largest output."""
         return max((math.prod(s) for s in self.shapes), default=0)
+
+
+def build(
+    func: Any,
+    shapes: tuple,
+    dtypes: tuple,
+    operands: tuple = (),
+    *,
+    method: str = "__call__",
+    outs: tuple | None = None,
+    view: bool = False,
+    extra: int = 0,
+    nbytes: int | None = None,
+    exact: bool | None = None,
+    stretched: tuple[Stretch, ...] = (),
+    broadcast: bool = False,
+) -> Estimate:
+    """The one way to make an Estimate.
+
+    `operands` are the arrays (or weak Python scalars) the call reads. The bytes are
+    those of the results NumPy allocates: none for a `view`, none for an output given
+    in `outs` (one entry per result, None where NumPy allocates), plus `extra` bytes of
+    modelled temporaries; `nbytes` overrides that sum where a projection knows better.
+    `exact=None` derives exactness: object and StringDType results hold data outside
+    the array, so their bytes are a lower bound.
+    """
+    shapes = tuple([s if type(s) is tuple else tuple(s) for s in shapes])
+    dtypes = tuple([d if isinstance(d, np.dtype) else np.dtype(d) for d in dtypes])
+    derived = True
+    total = extra
+    for index, (shape, dtype) in enumerate(zip(shapes, dtypes)):
+        if view or (outs is not None and outs[index] is not None):
+            continue
+        total += math.prod(shape) * dtype.itemsize
+        if dtype.kind in "OT":
+            derived = False
+    operand_shapes = []
+    operand_dtypes = []
+    for x in operands:
+        if isinstance(x, _ARRAY_TYPES):
+            operand_shapes.append(x.shape)
+            operand_dtypes.append(x.dtype)
+        else:  # a weak Python scalar (NEP 50): its type stands for its dtype
+            operand_shapes.append(())
+            operand_dtypes.append(type(x))
+    return _make((
+        func, method, shapes, dtypes, int(total if nbytes is None else nbytes),
+        derived if exact is None else exact, tuple(operand_shapes), tuple(operand_dtypes),
+        stretched, broadcast,
+    ))
+
+
+_make = Estimate._make
+_ARRAY_TYPES = (np.ndarray, np.generic)
 
 
 def _single(est: Estimate) -> int:

@@ -1,23 +1,12 @@
-"""Argument checks shared by every ufunc method, with NumPy's exception classes."""
+"""Argument checks shared by the ufunc call and its methods, with NumPy's exception classes."""
 
 from __future__ import annotations
 
-import operator
 from typing import Any
 
 import numpy as np
 
-_AxisError = np.exceptions.AxisError
-
 _ORDERS = frozenset({"K", "A", "C", "F", "k", "a", "c", "f"})
-
-
-def normalize_axis(axis: Any, ndim: int) -> int:
-    """An axis in range(ndim), or NumPy's AxisError (TypeError for a non-integer)."""
-    value = operator.index(axis)
-    if not -ndim <= value < ndim:
-        raise _AxisError(value, ndim)
-    return value % ndim
 
 
 def reject_unknown(name: str, kwargs: dict, allowed: frozenset) -> None:
@@ -75,19 +64,3 @@ def where_shape(where: Any) -> tuple[int, ...] | None:
             "according to the rule 'safe'"
         )
     return mask.shape
-
-
-def allocated_nbytes(shapes: tuple, dtypes: tuple, outs: tuple) -> tuple[int, bool]:
-    """Bytes of the outputs NumPy allocates (given outputs cost nothing), and exactness."""
-    total = 0
-    exact = True
-    for shape, dtype, given in zip(shapes, dtypes, outs):
-        if given is not None:
-            continue
-        size = 1
-        for n in shape:
-            size *= n
-        total += size * dtype.itemsize
-        if dtype.kind in "OT":
-            exact = False
-    return total, exact

@@ -11,18 +11,13 @@ from typing import Any
 
 import numpy as np
 
-from .arguments import (
-    allocated_nbytes,
-    check_order,
-    outputs,
-    reject_unknown,
-    where_shape,
-)
 from .broadcast import broadcast_shapes, check_fits, stretches
 from .dtypes import DIMENSIONS_REFUSED, call_dtypes
 from .gufunc import gufunc_shapes
-from .operands import as_operand, dtype_of, shape_of
-from .record import Estimate
+from .operands import as_operand, shape_of
+from .overlap import has_outputs, overlap_copy_nbytes
+from .record import Estimate, build
+from .ufunc_arguments import check_order, outputs, reject_unknown, where_shape
 
 _CALL_KEYWORDS = frozenset(
     {"out", "where", "casting", "order", "dtype", "subok", "signature"}
@@ -32,8 +27,9 @@ _ndarray = np.ndarray
 _fast_cache: dict[tuple, np.dtype] = {}
 
 
-def estimate_call(ufunc: np.ufunc, args: tuple, kwargs: dict) -> Estimate:
-    """Estimate `ufunc(*args, **kwargs)`."""
+def project_call(ufunc: np.ufunc, args: tuple, kwargs: dict) -> Estimate:
+    """Project `ufunc(*args, **kwargs)`: its results, and the temporary NumPy makes of
+    an output that overlaps an input."""
     if not kwargs and len(args) == 2 and ufunc.nin == 2 and ufunc.nout == 1:
         fast = _binary_fast_path(ufunc, args[0], args[1])
         if fast is not None:
@@ -53,7 +49,6 @@ def estimate_call(ufunc: np.ufunc, args: tuple, kwargs: dict) -> Estimate:
             raise TypeError("cannot specify both 'signature' and 'dtype'")
     outs = outputs(nout, args[nin:], kwargs)
     inputs = tuple([as_operand(x) for x in args[:nin]])
-    in_dtypes = tuple([dtype_of(x) for x in inputs])
     result_dtypes = call_dtypes(ufunc, inputs, outs, kwargs)
     in_shapes = tuple([shape_of(x) for x in inputs])
     if is_gufunc:
@@ -69,11 +64,26 @@ def estimate_call(ufunc: np.ufunc, args: tuple, kwargs: dict) -> Estimate:
     if result_dtypes is DIMENSIONS_REFUSED:  # the shape checks above must have raised
         raise ValueError(f"{name}: an operand does not have enough dimensions")
     out_dtypes = tuple(d if o is None else o.dtype for o, d in zip(outs, result_dtypes))
-    nbytes, exact = allocated_nbytes(out_shapes, out_dtypes, outs)
-    return Estimate(
-        ufunc, "__call__", out_shapes, out_dtypes, nbytes, exact,
-        in_shapes, in_dtypes, stretched,
+    copies = 0
+    if has_outputs(outs):
+        loop_dtypes = _loop_dtypes(ufunc, inputs, out_dtypes, kwargs)
+        copies = overlap_copy_nbytes(
+            inputs, outs, loop_dtypes, elementwise=not is_gufunc, trivial=not is_gufunc
+        )
+    return build(
+        ufunc, out_shapes, out_dtypes, inputs, outs=outs, extra=copies,
+        stretched=stretched, broadcast=not is_gufunc,
     )
+
+
+def _loop_dtypes(ufunc: np.ufunc, inputs: tuple, out_dtypes: tuple, kwargs: dict) -> tuple:
+    """The dtypes the loop writes: what NumPy would return without out= (a temporary
+    for an overlapping output has that dtype). Some ufuncs require out= (the string
+    helpers): their outputs' own dtypes then."""
+    try:
+        return call_dtypes(ufunc, inputs, (None,) * ufunc.nout, kwargs)
+    except Exception:  # noqa: BLE001 - NumPy refuses the call without out=
+        return out_dtypes
 
 
 def _elementwise_shapes(in_shapes: tuple, outs: tuple, kwargs: dict) -> tuple:
@@ -102,25 +112,22 @@ def _binary_fast_path(ufunc: np.ufunc, a: Any, b: Any) -> Estimate | None:
         return None
     if isinstance(a, _ndarray):
         shape = a.shape
-        a_key = a_dtype = a.dtype
+        a_key = a.dtype
         if isinstance(b, _ndarray):
             if b.shape != shape:
                 return None
-            b_key = b_dtype = b.dtype
-            b_shape = shape
+            b_key = b.dtype
         else:
             b_key = _weak_key(b)
             if b_key is None:
                 return None
-            b_dtype, b_shape = type(b), ()
-        size, a_shape = a.size, shape
+        size = a.size
     elif isinstance(b, _ndarray):
         a_key = _weak_key(a)
         if a_key is None:
             return None
-        a_dtype, a_shape = type(a), ()
-        b_key = b_dtype = b.dtype
-        shape = b_shape = b.shape
+        b_key = b.dtype
+        shape = b.shape
         size = b.size
     else:
         return None
@@ -134,9 +141,9 @@ def _binary_fast_path(ufunc: np.ufunc, a: Any, b: Any) -> Estimate | None:
         _fast_cache[key] = out_dtype
     if out_dtype.kind in "OT":
         return None
-    return Estimate(
-        ufunc, "__call__", (shape,), (out_dtype,), size * out_dtype.itemsize, True,
-        (a_shape, b_shape), (a_dtype, b_dtype), (),
+    return build(
+        ufunc, (shape,), (out_dtype,), (a, b), nbytes=size * out_dtype.itemsize,
+        exact=True, broadcast=True,
     )
 
 

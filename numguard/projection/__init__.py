@@ -1,0 +1,57 @@
+"""The projection layer: what a NumPy call will allocate, computed before it runs.
+
+Pure functions of shapes, dtypes and layouts: no settings, no policy, no budget, no
+GuardedArray, no element data read except where NumPy itself reads it to size a
+result (boolean masks, repeat counts). Modules by what they project: `ufunc_call`
+and `gufunc` (ufunc calls), `ufunc_methods` (reduce, accumulate, ...),
+`ndarray_methods` and `indexing` (ndarray methods), `functions/` (array functions by
+family, registered in `registry`), with `tables` naming the functions left alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import functions as _functions  # noqa: F401 - registers the array-function projections
+from .operands import plain_arguments
+from .record import Estimate, Stretch
+from .registry import FUNCTIONS
+from .tables import not_projected_reason
+from .ufunc_call import project_call
+from .ufunc_methods import project_method
+
+__all__ = ["Estimate", "Stretch", "estimate", "project_ufunc"]
+
+
+def estimate(op: Any, /, *args: Any, **kwargs: Any) -> Estimate:
+    """Project what `op(*args, **kwargs)` will produce, without allocating or running it.
+
+    `op` is a ufunc (`np.add`), one of its methods (`np.add.reduce`, `.accumulate`,
+    `.reduceat`, `.outer`, `.at`), or an array function numguard projects
+    (`np.where`, `np.concatenate`, ...). Where NumPy would reject the call, this
+    raises the exception class NumPy raises.
+    """
+    if isinstance(op, np.ufunc):
+        return project_call(op, args, kwargs)
+    owner = getattr(op, "__self__", None)
+    if isinstance(owner, np.ufunc):
+        return project_method(owner, op.__name__, args, kwargs)
+    projection = FUNCTIONS.get(op)
+    if projection is None:
+        reason = not_projected_reason(op)
+        detail = f" ({reason})" if reason else ""
+        raise TypeError(
+            f"estimate() takes a ufunc, a ufunc method or a covered array function, "
+            f"not {getattr(op, '__name__', op)!r}{detail}"
+        )
+    args, kwargs = plain_arguments(args, kwargs)
+    return projection.project(args, kwargs)
+
+
+def project_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> Estimate:
+    """The `__array_ufunc__` form: (ufunc, method, inputs, kwargs) as NumPy passes them."""
+    if method == "__call__":
+        return project_call(ufunc, inputs, kwargs)
+    return project_method(ufunc, method, inputs, kwargs)

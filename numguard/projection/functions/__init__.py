@@ -1,0 +1,14 @@
+"""Array-function projections, one module per family; importing this registers them
+all in `numguard.projection.registry.FUNCTIONS` (see the registry for the contract)."""
+
+from . import (  # noqa: F401 - each module registers its projections on import
+    bounded,
+    broadcasting,
+    creation,
+    elementwise,
+    histograms,
+    joining,
+    products,
+    reductions,
+    selection,
+)

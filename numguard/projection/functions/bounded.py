@@ -1,0 +1,126 @@
+"""Results whose size depends on the data: an upper bound (`exact=False`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.lib.array_utils import normalize_axis_index
+
+from ..operands import as_array
+from ..record import Estimate, build
+from ..registry import projects
+from .common import INTP, nonzero_bound
+
+
+@projects(np.nonzero, np.argwhere, np.flatnonzero, bound=True)
+def nonzero(func: Any, /, a: Any) -> Estimate:
+    a = as_array(a)
+    name = func.__name__
+    if name == "argwhere":
+        return build(func, ((a.size, a.ndim),), (INTP,), (a,), exact=False)
+    if name == "flatnonzero":
+        return build(func, ((a.size,),), (INTP,), (a,), exact=False)
+    return nonzero_bound(func, a)
+
+
+@projects(np.extract, bound=True)
+def extract(func: Any, /, condition: Any, arr: Any) -> Estimate:
+    return _masked(func, condition, arr, None)
+
+
+@projects(np.compress, bound=True)
+def compress(func: Any, /, condition: Any, a: Any, axis: Any = None, out: Any = None) -> Estimate:
+    return _masked(func, condition, a, axis)
+
+
+def _masked(func: Any, condition: Any, a: Any, axis: Any) -> Estimate:
+    """At most every element selected."""
+    condition, a = as_array(condition), as_array(a)
+    if axis is not None:
+        ax = normalize_axis_index(axis, a.ndim)
+        shape = a.shape[:ax] + (min(condition.size, a.shape[ax]),) + a.shape[ax + 1:]
+    else:
+        shape = (min(condition.size, a.size),)
+    return build(func, (shape,), (a.dtype,), (a, condition), exact=False)
+
+
+@projects(np.delete, bound=True)
+def delete(func: Any, /, arr: Any, obj: Any, axis: Any = None) -> Estimate:
+    a = as_array(arr)
+    shape = (a.size,) if axis is None else a.shape
+    return build(func, (shape,), (a.dtype,), (a,), exact=False)
+
+
+@projects(np.insert, bound=True)
+def insert(func: Any, /, arr: Any, obj: Any, values: Any, axis: Any = None) -> Estimate:
+    """At most len(values) (or the index count) new entries along the axis."""
+    a, values = as_array(arr), as_array(values)
+    index = np.asarray(obj)
+    added = max(index.size, values.size, 1)
+    if axis is None:
+        shape = (a.size + added,)
+    else:
+        ax = normalize_axis_index(axis, a.ndim)
+        shape = a.shape[:ax] + (a.shape[ax] + added,) + a.shape[ax + 1:]
+    return build(func, (shape,), (a.dtype,), (a, values), exact=False)
+
+
+@projects(np.unique, bound=True)
+def unique(func: Any, /, ar: Any, return_index: Any = False, return_inverse: Any = False,
+           return_counts: Any = False, axis: Any = None, *, equal_nan: Any = True,
+           sorted: Any = True) -> Estimate:  # noqa: A002 - NumPy's name
+    """At most every element is distinct (plus the sorted copy)."""
+    a = as_array(ar)
+    n = a.size
+    shapes, dtypes = [(n,) if axis is None else a.shape], [a.dtype]
+    for flag, wanted in (("index", return_index), ("inverse", return_inverse),
+                         ("counts", return_counts)):
+        if wanted:
+            shapes.append(a.shape if (flag == "inverse" and axis is None) else (n,))
+            dtypes.append(INTP)
+    return build(func, tuple(shapes), tuple(dtypes), (a,), extra=a.nbytes, exact=False)
+
+
+_UNIQUE_EXTRAS = {"unique_all": ("n", "shape", "n"), "unique_inverse": ("shape",),
+                  "unique_counts": ("n",), "unique_values": ()}
+
+
+@projects(np.unique_all, np.unique_counts, np.unique_inverse, np.unique_values, bound=True)
+def unique_all(func: Any, /, x: Any) -> Estimate:
+    a = as_array(x)
+    n = a.size
+    extras = [(n,) if kind == "n" else a.shape for kind in _UNIQUE_EXTRAS[func.__name__]]
+    return build(func, ((n,), *extras), (a.dtype,) + (INTP,) * len(extras), (a,),
+                 extra=a.nbytes, exact=False)
+
+
+@projects(np.setdiff1d, np.setxor1d, bound=True)
+def setdiff1d(func: Any, /, ar1: Any, ar2: Any, assume_unique: Any = False) -> Estimate:
+    return _set_op(func, ar1, ar2, False)
+
+
+@projects(np.intersect1d, bound=True)
+def intersect1d(func: Any, /, ar1: Any, ar2: Any, assume_unique: Any = False,
+                return_indices: Any = False) -> Estimate:
+    return _set_op(func, ar1, ar2, return_indices)
+
+
+@projects(np.union1d, bound=True)
+def union1d(func: Any, /, ar1: Any, ar2: Any) -> Estimate:
+    return _set_op(func, ar1, ar2, False)
+
+
+def _set_op(func: Any, ar1: Any, ar2: Any, return_indices: Any) -> Estimate:
+    """At most every element of both inputs, with the sorted concatenation NumPy
+    builds on the way."""
+    x, y = as_array(ar1), as_array(ar2)
+    name = func.__name__
+    dtype = x.dtype if name == "setdiff1d" else np.result_type(x, y)
+    n = {"setdiff1d": x.size, "intersect1d": min(x.size, y.size)}.get(name, x.size + y.size)
+    shapes, dtypes = [(n,)], [dtype]
+    if name == "intersect1d" and return_indices:
+        shapes += [(n,), (n,)]
+        dtypes += [INTP, INTP]
+    temp = (x.size + y.size) * dtype.itemsize
+    return build(func, tuple(shapes), tuple(dtypes), (x, y), extra=temp, exact=False)

@@ -1,0 +1,109 @@
+"""Helpers of the array-function projections: stand-ins, result dtypes, shape rules.
+
+Shapes come from short rules over operand shapes (O(ndim) work), dtypes from NumPy
+itself run on zero-size stand-ins of the real dtypes (no element data).
+
+Why not run NumPy on zero-itemsize stand-ins (dtype([])) for every shape? They give
+exact shapes with no data, but NumPy still iterates over the result: concatenating
+two (5e6, 2e5) stand-ins took 10 s. Views (broadcast_to, diagonal) are the
+exception, and those do use NumPy itself.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from typing import Any
+
+import numpy as np
+from numpy.lib.array_utils import normalize_axis_index
+
+from ..operands import as_array, zero
+from ..record import Estimate, build
+
+VOID = np.dtype([])
+INTP = np.dtype(np.intp)
+F8 = np.dtype(np.float64)
+BOOL = np.dtype(bool)
+
+
+def void(shape: tuple) -> np.ndarray:
+    """A zero-itemsize stand-in: any shape, 0 bytes (use only where NumPy makes a view)."""
+    return np.empty(shape, dtype=VOID)
+
+
+def out_array(out: Any) -> np.ndarray | None:
+    """A given `out=`, which must be an ndarray."""
+    if out is None:
+        return None
+    if not isinstance(out, np.ndarray):
+        raise TypeError("out must be an ndarray")
+    return out
+
+
+def nonzero_bound(func: Any, a: Any) -> Estimate:
+    """nonzero-like: one intp index array per axis, at most a.size long each."""
+    a = as_array(a)
+    ndim = max(a.ndim, 1)
+    return build(func, ((a.size,),) * ndim, (INTP,) * ndim, (a,), exact=False)
+
+
+def product_dtype(a: Any, b: Any) -> np.dtype:
+    return np.multiply(zero(a), zero(b)).dtype
+
+
+def dot_dtype(x: Any, y: Any) -> np.dtype:
+    return np.dot(np.empty((0,), as_array(x).dtype), np.empty((0,), as_array(y).dtype)).dtype
+
+
+def shape_arg(shape: Any) -> tuple:
+    """A shape argument: an integer or a sequence of them."""
+    try:
+        return tuple(operator.index(n) for n in shape)
+    except TypeError:
+        return (operator.index(shape),)
+
+
+def atleast(shape: tuple, n: int) -> tuple:
+    """The shape np.atleast_{n}d gives."""
+    if len(shape) >= n:
+        return shape
+    if n == 1:
+        return (1,)
+    if n == 2:
+        return (1,) + shape if shape else (1, 1)
+    # atleast_3d: (N,) -> (1, N, 1); (M, N) -> (M, N, 1); () -> (1, 1, 1)
+    if not shape:
+        return (1, 1, 1)
+    if len(shape) == 1:
+        return (1,) + shape + (1,)
+    return shape + (1,)
+
+
+def concat_shape(shapes: list, axis: Any) -> tuple:
+    """np.concatenate's result shape, with its errors."""
+    if not shapes:
+        raise ValueError("need at least one array to concatenate")
+    if axis is None:
+        return (sum(math.prod(s) for s in shapes),)
+    first = shapes[0]
+    nd = len(first)
+    if nd == 0:
+        raise ValueError("zero-dimensional arrays cannot be concatenated")
+    ax = normalize_axis_index(axis, nd)
+    total = 0
+    for s in shapes:
+        if len(s) != nd:
+            raise ValueError("all the input arrays must have same number of dimensions")
+        for i in range(nd):
+            if i != ax and s[i] != first[i]:
+                raise ValueError("all the input array dimensions except for the "
+                                 "concatenation axis must match exactly")
+        total += s[ax]
+    return first[:ax] + (total,) + first[ax + 1:]
+
+
+def join_dtype(arrays: list, dtype: Any) -> np.dtype:
+    if dtype is not None:
+        return np.dtype(dtype)
+    return np.result_type(*arrays)

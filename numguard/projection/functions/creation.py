@@ -1,0 +1,168 @@
+"""New arrays and whole copies: *_like, creation with like=, linspace, copy, astype,
+roll, tril/triu, packbits."""
+
+from __future__ import annotations
+
+import math
+import operator
+from typing import Any
+
+import numpy as np
+from numpy.lib.array_utils import normalize_axis_index
+
+from ..broadcast import broadcast_shapes
+from ..operands import as_array, shape_of, unit
+from ..record import Estimate, build
+from ..registry import projects
+from .common import shape_arg
+
+
+@projects(np.empty_like)
+def empty_like(func: Any, prototype: Any, /, dtype: Any = None, order: Any = "K",
+               subok: Any = True, shape: Any = None, *, device: Any = None) -> Estimate:
+    return _like(func, prototype, dtype, shape)
+
+
+@projects(np.zeros_like, np.ones_like)
+def zeros_like(func: Any, /, a: Any, dtype: Any = None, order: Any = "K", subok: Any = True,
+               shape: Any = None, *, device: Any = None) -> Estimate:
+    return _like(func, a, dtype, shape)
+
+
+@projects(np.full_like)
+def full_like(func: Any, /, a: Any, fill_value: Any, dtype: Any = None, order: Any = "K",
+              subok: Any = True, shape: Any = None, *, device: Any = None) -> Estimate:
+    return _like(func, a, dtype, shape)
+
+
+def _like(func: Any, prototype: Any, dtype: Any, shape: Any) -> Estimate:
+    proto = as_array(prototype)
+    result = proto.shape if shape is None else shape_arg(shape)
+    dtype = proto.dtype if dtype is None else np.dtype(dtype)
+    return build(func, (result,), (dtype,), (proto,))
+
+
+@projects(np.empty, np.zeros, np.ones)
+def empty(func: Any, /, shape: Any, dtype: Any = None, order: Any = "C", *,
+          device: Any = None, like: Any = None) -> Estimate:
+    """Creation functions reach the guard only when called with like=GuardedArray."""
+    return _created(func, shape_arg(shape), dtype)
+
+
+@projects(np.full)
+def full(func: Any, /, shape: Any, fill_value: Any, dtype: Any = None, order: Any = "C", *,
+         device: Any = None, like: Any = None) -> Estimate:
+    if dtype is None:
+        dtype = np.array(fill_value).dtype
+    return _created(func, shape_arg(shape), dtype)
+
+
+@projects(np.identity)
+def identity(func: Any, /, n: Any, dtype: Any = None, *, like: Any = None) -> Estimate:
+    return _created(func, (n, n), dtype)
+
+
+@projects(np.eye)
+def eye(func: Any, /, N: Any, M: Any = None, k: Any = 0, dtype: Any = float,  # noqa: N803
+        order: Any = "C", *, device: Any = None, like: Any = None) -> Estimate:
+    return _created(func, (N, N if M is None else M), dtype)
+
+
+@projects(np.tri)
+def tri(func: Any, /, N: Any, M: Any = None, k: Any = 0, dtype: Any = float, *,  # noqa: N803
+        like: Any = None) -> Estimate:
+    return _created(func, (N, N if M is None else M), dtype)
+
+
+def _created(func: Any, shape: tuple, dtype: Any) -> Estimate:
+    if any(n < 0 for n in shape):
+        raise ValueError("negative dimensions are not allowed")
+    return build(func, (shape,), (np.dtype(dtype if dtype is not None else float),))
+
+
+@projects(np.linspace)
+def linspace(func: Any, /, start: Any, stop: Any, num: Any = 50, endpoint: Any = True,
+             retstep: Any = False, dtype: Any = None, axis: Any = 0, *,
+             device: Any = None) -> Estimate:
+    return _spaced(func, start, stop, num, axis,
+                   {"endpoint": endpoint, "retstep": False, "dtype": dtype, "device": device})
+
+
+@projects(np.logspace)
+def logspace(func: Any, /, start: Any, stop: Any, num: Any = 50, endpoint: Any = True,
+             base: Any = 10.0, dtype: Any = None, axis: Any = 0) -> Estimate:
+    return _spaced(func, start, stop, num, axis,
+                   {"endpoint": endpoint, "base": base, "dtype": dtype})
+
+
+@projects(np.geomspace)
+def geomspace(func: Any, /, start: Any, stop: Any, num: Any = 50, endpoint: Any = True,
+              dtype: Any = None, axis: Any = 0) -> Estimate:
+    return _spaced(func, start, stop, num, axis, {"endpoint": endpoint, "dtype": dtype})
+
+
+def _spaced(func: Any, start: Any, stop: Any, num: Any, axis: Any, options: dict) -> Estimate:
+    """num samples along `axis` of the broadcast start/stop; the dtype from NumPy on
+    two samples of one-element stand-ins."""
+    num = operator.index(num)
+    if num < 0:
+        raise ValueError(f"Number of samples, {num}, must be non-negative.")
+    rest = broadcast_shapes([shape_of(start), shape_of(stop)])
+    ax = normalize_axis_index(axis, len(rest) + 1)
+    shape = rest[:ax] + (num,) + rest[ax:]
+    ends = [v if type(v) in (int, float, complex) else np.ones_like(unit(v))  # no zeros
+            for v in (start, stop)]
+    dtype = np.asarray(func(*ends, num=2, axis=axis, **options)).dtype
+    return build(func, (shape,), (dtype,))
+
+
+@projects(np.copy)
+def copy(func: Any, /, a: Any, order: Any = "K", subok: Any = False) -> Estimate:
+    a = as_array(a)
+    return build(func, (a.shape,), (a.dtype,), (a,))
+
+
+@projects(np.astype)
+def astype(func: Any, x: Any, dtype: Any, /, *, copy: Any = True, device: Any = None) -> Estimate:
+    x, result = as_array(x), np.dtype(dtype)
+    copies = copy or result != x.dtype
+    return build(func, (x.shape,), (result,), (x,), view=not copies)
+
+
+@projects(np.roll)
+def roll(func: Any, /, a: Any, shift: Any, axis: Any = None) -> Estimate:
+    a = as_array(a)
+    return build(func, (a.shape,), (a.dtype,), (a,))
+
+
+@projects(np.tril, np.triu)
+def tril(func: Any, /, m: Any, k: Any = 0) -> Estimate:
+    """A masked copy (plus NumPy's boolean mask of the last two axes)."""
+    m = as_array(m)
+    if m.ndim < 2:
+        raise ValueError("input must be at least 2-d")
+    mask = math.prod(m.shape[-2:])
+    return build(func, (m.shape,), (m.dtype,), (m,), extra=mask)
+
+
+@projects(np.packbits)
+def packbits(func: Any, a: Any, /, axis: Any = None, bitorder: Any = "big") -> Estimate:
+    return _bits(func, a, axis, lambda n: (n + 7) // 8)
+
+
+@projects(np.unpackbits)
+def unpackbits(func: Any, a: Any, /, axis: Any = None, count: Any = None,
+               bitorder: Any = "big") -> Estimate:
+    if count is None:
+        return _bits(func, a, axis, lambda n: n * 8)
+    return _bits(func, a, axis, lambda n: n * 8 + count if count < 0 else count)
+
+
+def _bits(func: Any, a: Any, axis: Any, change: Any) -> Estimate:
+    a = as_array(a)
+    if axis is None:
+        shape = (change(a.size),)
+    else:
+        ax = normalize_axis_index(axis, a.ndim)
+        shape = a.shape[:ax] + (change(a.shape[ax]),) + a.shape[ax + 1:]
+    return build(func, (shape,), (np.dtype(np.uint8),), (a,))

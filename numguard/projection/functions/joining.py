@@ -1,0 +1,220 @@
+"""Joining, stacking, repeating and padding: results that grow by design."""
+
+from __future__ import annotations
+
+import operator
+from typing import Any
+
+import numpy as np
+from numpy.lib.array_utils import normalize_axis_index
+
+from ..operands import as_array
+from ..record import Estimate, build
+from ..registry import projects
+from .common import atleast, concat_shape, join_dtype, out_array, shape_arg, void
+
+
+@projects(np.concatenate)
+def concatenate(func: Any, arrays: Any, /, axis: Any = 0, out: Any = None, *,
+                dtype: Any = None, casting: Any = "same_kind") -> Estimate:
+    arrays = [as_array(a) for a in arrays]
+    shape = concat_shape([a.shape for a in arrays], axis)
+    out = out_array(out)
+    result = out.dtype if out is not None else join_dtype(arrays, dtype)
+    return build(func, (shape,), (result,), tuple(arrays), outs=(out,))
+
+
+@projects(np.stack)
+def stack(func: Any, /, arrays: Any, axis: Any = 0, out: Any = None, *, dtype: Any = None,
+          casting: Any = "same_kind") -> Estimate:
+    arrays = [as_array(a) for a in arrays]
+    if not arrays:
+        raise ValueError("need at least one array to stack")
+    first = arrays[0].shape
+    if any(a.shape != first for a in arrays):
+        raise ValueError("all input arrays must have the same shape")
+    ax = normalize_axis_index(axis, len(first) + 1)
+    shape = first[:ax] + (len(arrays),) + first[ax:]
+    out = out_array(out)
+    result = out.dtype if out is not None else join_dtype(arrays, dtype)
+    return build(func, (shape,), (result,), tuple(arrays), outs=(out,))
+
+
+@projects(np.hstack, np.vstack)
+def hstack(func: Any, /, tup: Any, *, dtype: Any = None, casting: Any = "same_kind") -> Estimate:
+    return _stacked(func, tup, dtype)
+
+
+@projects(np.dstack, np.column_stack)
+def dstack(func: Any, /, tup: Any) -> Estimate:
+    return _stacked(func, tup, None)
+
+
+def _stacked(func: Any, tup: Any, dtype: Any) -> Estimate:
+    arrays = [as_array(a) for a in tup]
+    name = func.__name__
+    if name == "hstack":
+        shapes = [atleast(a.shape, 1) for a in arrays]
+        axis = 0 if shapes and len(shapes[0]) == 1 else 1
+    elif name == "vstack":
+        shapes, axis = [atleast(a.shape, 2) for a in arrays], 0
+    elif name == "dstack":
+        shapes, axis = [atleast(a.shape, 3) for a in arrays], 2
+    else:  # column_stack
+        shapes = [(a.size, 1) if a.ndim < 2 else a.shape for a in arrays]
+        axis = 1
+    shape = concat_shape(shapes, axis)
+    return build(func, (shape,), (join_dtype(arrays, dtype),), tuple(arrays))
+
+
+@projects(np.block)
+def block(func: Any, /, arrays: Any) -> Estimate:
+    from numpy._core.shape_base import _block_info_recursion, _block_setup
+
+    nested, list_ndim, result_ndim, _ = _block_setup(arrays)
+    leaves: list = []
+
+    def collect(x: Any) -> None:
+        if isinstance(x, list):
+            for item in x:
+                collect(item)
+        else:
+            leaves.append(x)
+
+    collect(nested)
+    # NumPy's own shape logic, on zero-itemsize stand-ins (it reads shapes only).
+    stand = _map_leaves(nested, lambda a: void(a.shape))
+    shape, _, _ = _block_info_recursion(stand, list_ndim, result_ndim)
+    dtype = np.result_type(*leaves)
+    return build(func, (tuple(shape),), (dtype,), tuple(leaves))
+
+
+def _map_leaves(x: Any, fn: Any) -> Any:
+    if isinstance(x, list):
+        return [_map_leaves(item, fn) for item in x]
+    return fn(x)
+
+
+@projects(np.append)
+def append(func: Any, /, arr: Any, values: Any, axis: Any = None) -> Estimate:
+    x, v = as_array(arr), as_array(values)
+    if axis is None:
+        shape = (x.size + v.size,)
+    else:
+        shape = concat_shape([x.shape, v.shape], axis)
+    return build(func, (shape,), (np.result_type(x, v),), (x, v))
+
+
+@projects(np.tile)
+def tile(func: Any, /, A: Any, reps: Any) -> Estimate:  # noqa: N803 - NumPy's name
+    a = as_array(A)
+    try:
+        tup = tuple(reps)
+    except TypeError:
+        tup = (reps,)
+    tup = tuple(operator.index(r) for r in tup)
+    if any(r < 0 for r in tup):
+        raise ValueError("negative dimensions are not allowed")
+    d = len(tup)
+    shape = a.shape
+    if a.ndim < d:
+        shape = (1,) * (d - a.ndim) + shape
+    elif d < a.ndim:
+        tup = (1,) * (a.ndim - d) + tup
+    result = tuple(s * r for s, r in zip(shape, tup))
+    return build(func, (result,), (a.dtype,), (a,))
+
+
+@projects(np.repeat)
+def repeat(func: Any, /, a: Any, repeats: Any, axis: Any = None) -> Estimate:
+    a, counts = as_array(a), np.asarray(repeats)
+    if axis is None:
+        shape, ax = (a.size,), 0
+    else:
+        shape, ax = a.shape, normalize_axis_index(axis, a.ndim)
+    if counts.dtype.kind not in "iub":
+        counts = counts.astype(np.intp, casting="same_kind")
+    if counts.ndim > 1:
+        raise ValueError("repeats must be a scalar or a 1-d array")
+    if counts.size == 1:
+        length = shape[ax] * int(counts.reshape(-1)[0])  # NumPy allows -1 on empty axes
+        if length < 0:
+            raise ValueError("negative dimensions are not allowed")
+    else:
+        if counts.size != shape[ax]:
+            raise ValueError("operands could not be broadcast together")
+        if counts.size and int(counts.min()) < 0:
+            raise ValueError("repeats may not contain negative values.")
+        length = int(counts.sum(dtype=np.int64))
+    result = shape[:ax] + (length,) + shape[ax + 1:]
+    return build(func, (result,), (a.dtype,), (a,))
+
+
+@projects(np.pad)
+def pad(func: Any, /, array: Any, pad_width: Any, mode: Any = "constant",
+        **kwargs: Any) -> Estimate:
+    a = as_array(array)
+    width = np.asarray(pad_width)
+    if width.dtype.kind not in "iu":
+        raise TypeError("`pad_width` must be of integral type.")
+    pairs = np.broadcast_to(width, (a.ndim, 2))
+    if (pairs < 0).any():
+        raise ValueError("index can't contain negative values")
+    shape = tuple(n + int(lo) + int(hi) for n, (lo, hi) in zip(a.shape, pairs.tolist()))
+    return build(func, (shape,), (a.dtype,), (a,))
+
+
+@projects(np.resize)
+def resize(func: Any, /, a: Any, new_shape: Any) -> Estimate:
+    a = as_array(a)
+    shape = shape_arg(new_shape)
+    if any(n < 0 for n in shape):
+        raise ValueError("all elements of `new_shape` must be non-negative")
+    return build(func, (shape,), (a.dtype,), (a,))
+
+
+@projects(np.meshgrid)
+def meshgrid(func: Any, /, *xi: Any, copy: Any = True, sparse: Any = False,
+             indexing: Any = "xy") -> Estimate:
+    xs = [as_array(x) for x in xi]
+    if indexing not in ("xy", "ij"):
+        raise ValueError("Valid values for `indexing` are 'xy' and 'ij'.")
+    full = [x.size for x in xs]
+    if indexing == "xy" and len(xs) > 1:
+        full[0], full[1] = full[1], full[0]
+    n = len(xs)
+    if sparse:
+        shapes = []
+        for i in range(n):
+            s = [1] * n
+            j = i
+            if indexing == "xy" and n > 1 and i < 2:
+                j = 1 - i
+            s[j] = xs[i].size
+            shapes.append(tuple(s))
+    else:
+        shapes = [tuple(full)] * n
+    # copy=False: broadcast views
+    return build(func, tuple(shapes), tuple(x.dtype for x in xs), tuple(xs), view=not copy)
+
+
+@projects(np.vander)
+def vander(func: Any, /, x: Any, N: Any = None, increasing: Any = False) -> Estimate:  # noqa: N803
+    x = as_array(x)
+    if x.ndim != 1:
+        raise ValueError("x must be a one-dimensional array or sequence.")
+    n = x.size if N is None else operator.index(N)
+    dtype = np.promote_types(x.dtype, int)
+    return build(func, ((x.size, n),), (dtype,), (x,))
+
+
+@projects(np.diag, np.diagflat)
+def diag(func: Any, /, v: Any, k: Any = 0) -> Estimate:
+    v = as_array(v)
+    k = operator.index(k)
+    if func.__name__ == "diagflat" or v.ndim == 1:
+        n = (v.size if func.__name__ == "diagflat" else v.shape[0]) + abs(k)
+        return build(func, ((n, n),), (v.dtype,), (v,))
+    if v.ndim != 2:
+        raise ValueError("Input must be 1- or 2-d.")
+    return build(func, (np.diagonal(void(v.shape), k).shape,), (v.dtype,), (v,))

@@ -1,0 +1,196 @@
+"""Products: outer, kron, dot, inner, vdot, tensordot, einsum, convolve; they grow by design."""
+
+from __future__ import annotations
+
+import math
+import operator
+from typing import Any
+
+import numpy as np
+from numpy.lib.array_utils import normalize_axis_index
+
+from ..broadcast import broadcast_shapes
+from ..operands import as_array
+from ..record import Estimate, build
+from ..registry import projects
+from ..ufunc_call import project_call
+from .common import dot_dtype, out_array, product_dtype
+
+
+@projects(np.outer)
+def outer(func: Any, /, a: Any, b: Any, out: Any = None) -> Estimate:
+    return _outer(func, as_array(a), as_array(b), out_array(out))
+
+
+@projects("linalg.outer")
+def linalg_outer(func: Any, x1: Any, x2: Any, /) -> Estimate:
+    x, y = as_array(x1), as_array(x2)
+    if x.ndim != 1 or y.ndim != 1:
+        raise ValueError("Input arrays must be one-dimensional")
+    return _outer(func, x, y, None)
+
+
+def _outer(func: Any, x: Any, y: Any, out: Any) -> Estimate:
+    dtype = product_dtype(x, y) if out is None else out.dtype
+    return build(func, ((x.size, y.size),), (dtype,), (x, y), outs=(out,))
+
+
+@projects(np.kron)
+def kron(func: Any, /, a: Any, b: Any) -> Estimate:
+    x, y = as_array(a), as_array(b)
+    if x.ndim == 0 or y.ndim == 0:
+        shape = broadcast_shapes([x.shape, y.shape])
+    else:
+        nd = max(x.ndim, y.ndim)
+        xs = (1,) * (nd - x.ndim) + x.shape
+        ys = (1,) * (nd - y.ndim) + y.shape
+        shape = tuple(p * q for p, q in zip(xs, ys))
+    return build(func, (shape,), (product_dtype(x, y),), (x, y))
+
+
+@projects(np.dot)
+def dot(func: Any, /, a: Any, b: Any, out: Any = None) -> Estimate:
+    x, y, out = as_array(a), as_array(b), out_array(out)
+    if x.ndim == 0 or y.ndim == 0:
+        shape = broadcast_shapes([x.shape, y.shape])
+        dtype = product_dtype(x, y)
+    else:
+        k = y.shape[-2] if y.ndim >= 2 else y.shape[0]
+        if x.shape[-1] != k:
+            raise ValueError("shapes not aligned")
+        shape = x.shape[:-1] + y.shape[:-2] + y.shape[-1:] if y.ndim >= 2 else x.shape[:-1]
+        dtype = dot_dtype(x, y)
+    return build(func, (shape,), (dtype if out is None else out.dtype,), (x, y), outs=(out,))
+
+
+@projects(np.inner)
+def inner(func: Any, a: Any, b: Any, /) -> Estimate:
+    x, y = as_array(a), as_array(b)
+    if x.ndim == 0 or y.ndim == 0:
+        return build(func, (broadcast_shapes([x.shape, y.shape]),), (product_dtype(x, y),),
+                     (x, y))
+    if x.shape[-1] != y.shape[-1]:
+        raise ValueError("shapes not aligned")
+    return build(func, (x.shape[:-1] + y.shape[:-1],), (dot_dtype(x, y),), (x, y))
+
+
+@projects(np.vdot)
+def vdot(func: Any, a: Any, b: Any, /) -> Estimate:
+    x, y = as_array(a), as_array(b)
+    if x.size != y.size:
+        raise ValueError("vectors have different lengths")
+    # vdot ravels its operands: a copy of each one that is not C-contiguous.
+    copies = sum(v.nbytes for v in (x, y) if not v.flags.c_contiguous)
+    return build(func, ((),), (dot_dtype(x, y),), (x, y), extra=copies)
+
+
+@projects(np.tensordot)
+def tensordot(func: Any, /, a: Any, b: Any, axes: Any = 2) -> Estimate:
+    return _tensordot(func, as_array(a), as_array(b), axes)
+
+
+@projects("linalg.tensordot")
+def linalg_tensordot(func: Any, x1: Any, x2: Any, /, *, axes: Any = 2) -> Estimate:
+    return _tensordot(func, as_array(x1), as_array(x2), axes)
+
+
+def _tensordot(func: Any, x: Any, y: Any, axes: Any) -> Estimate:
+    try:
+        iter(axes)
+    except TypeError:
+        n = operator.index(axes)
+        axes_a, axes_b = list(range(x.ndim - n, x.ndim)), list(range(n))
+    else:
+        axes_a, axes_b = axes
+    axes_a = [axes_a] if np.ndim(axes_a) == 0 else list(axes_a)
+    axes_b = [axes_b] if np.ndim(axes_b) == 0 else list(axes_b)
+    if len(axes_a) != len(axes_b):
+        raise ValueError("shape-mismatch for sum")
+    ia = [normalize_axis_index(i, x.ndim) for i in axes_a]
+    ib = [normalize_axis_index(i, y.ndim) for i in axes_b]
+    for i, j in zip(ia, ib):
+        if x.shape[i] != y.shape[j]:
+            raise ValueError("shape-mismatch for sum")
+    shape = tuple(n for i, n in enumerate(x.shape) if i not in ia) + tuple(
+        n for j, n in enumerate(y.shape) if j not in ib)
+    return build(func, (shape,), (dot_dtype(x, y),), (x, y))
+
+
+@projects("linalg.matmul", delegated=True)
+def linalg_matmul(func: Any, x1: Any, x2: Any, /) -> Estimate:
+    """np.linalg.matmul runs the matmul gufunc: its own projection, exactly."""
+    return project_call(np.matmul, (x1, x2), {})
+
+
+@projects("linalg.vecdot", delegated=True)
+def linalg_vecdot(func: Any, x1: Any, x2: Any, /, *, axis: Any = -1) -> Estimate:
+    """np.linalg.vecdot runs the vecdot gufunc: its own projection, exactly."""
+    return project_call(np.vecdot, (x1, x2), {"axis": axis})
+
+
+@projects(np.einsum)
+def einsum(func: Any, /, *operands: Any, out: Any = None, optimize: Any = False,
+           **kwargs: Any) -> Estimate:
+    """The output, and with `optimize` the peak of the intermediates NumPy keeps alive."""
+    from numpy._core.einsumfunc import _parse_einsum_input
+
+    extra = set(kwargs) - {"dtype", "order", "casting"}
+    if extra:
+        raise TypeError(f"einsum() got unexpected keyword arguments {sorted(extra)}")
+    out = out_array(out)
+    inputs, output, arrays = _parse_einsum_input(list(operands))
+    terms = inputs.split(",")
+    sizes: dict[str, int] = {}
+    for term, op in zip(terms, arrays):
+        if len(term) != op.ndim:
+            raise ValueError("einsum subscripts do not match the operand dimensions")
+        for letter, n in zip(term, op.shape):
+            known = sizes.get(letter, 1)
+            if n != known and 1 not in (n, known):
+                raise ValueError(f"size of label '{letter}' does not match")
+            sizes[letter] = max(n, known) if 1 in (n, known) else n
+    shape = tuple(sizes[c] for c in output)
+    stand_ins = [np.empty((0,) * op.ndim, op.dtype) for op in arrays]
+    dtype = np.einsum(f"{inputs}->{output}", *stand_ins, dtype=kwargs.get("dtype"),
+                      casting=kwargs.get("casting", "safe")).dtype
+    if out is not None:
+        dtype = out.dtype
+    nbytes = 0 if out is not None else math.prod(shape) * dtype.itemsize
+    exact = None
+    if optimize is not False and len(arrays) > 1:
+        _, steps = np.einsum_path(*operands, optimize=optimize, einsum_call=True)
+        live = [0] * len(arrays)  # bytes of intermediates still alive, per operand slot
+        peak = 0
+        for number, step in enumerate(steps):
+            contracted = step[0]
+            result_term = next(x for x in step if isinstance(x, str)).split("->")[1]
+            last = number == len(steps) - 1
+            new = nbytes if last else math.prod(sizes[c] for c in result_term) * dtype.itemsize
+            peak = max(peak, sum(live) + new)
+            for index in sorted(contracted, reverse=True):
+                live.pop(index)
+            live.append(new)
+        nbytes = max(peak, nbytes)
+        exact = False  # a model of the peak (BLAS paths may copy operands too)
+    if exact is None:
+        exact = dtype.kind not in "OT"
+    return build(func, (shape,), (dtype,), tuple(arrays), nbytes=nbytes, exact=exact)
+
+
+@projects(np.convolve)
+def convolve(func: Any, /, a: Any, v: Any, mode: Any = "full") -> Estimate:
+    return _convolve(func, a, v, mode)
+
+
+@projects(np.correlate)
+def correlate(func: Any, /, a: Any, v: Any, mode: Any = "valid") -> Estimate:
+    return _convolve(func, a, v, mode)
+
+
+def _convolve(func: Any, a: Any, v: Any, mode: Any) -> Estimate:
+    a, v = as_array(a), as_array(v)
+    n, m = a.size, v.size
+    if n == 0 or m == 0:
+        raise ValueError("empty input")
+    length = {"full": n + m - 1, "same": max(n, m), "valid": max(n, m) - min(n, m) + 1}[mode]
+    return build(func, ((length,),), (dot_dtype(a, v),), (a, v))
