@@ -1,6 +1,6 @@
 """numguard: stop NumPy memory blow-ups before the allocation happens."""
 
-from numguard.array import GuardedArray, unwrap, wrap
+from numguard.guarded import GuardedArray, unwrap, wrap
 from numguard.backstop import disable, enable
 from numguard.estimate import Estimate, Stretch, estimate
 from numguard.memory import Budget, Source, budget, format_bytes

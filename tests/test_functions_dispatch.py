@@ -11,7 +11,7 @@ from test_functions_estimates import CASES, outputs
 
 import numguard
 from numguard import GuardedArray
-from numguard.functions import dispatch
+from numguard.guarded import functions as dispatch
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:Arrays of 2-dimensional vectors:DeprecationWarning")

@@ -23,7 +23,7 @@ from hypothesis.extra.numpy import array_shapes
 
 import numguard
 from numguard import BroadcastMemoryError, GuardedArray
-from numguard import guarded_methods as gm
+from numguard.guarded import methods as gm
 from numguard.estimate import array_methods as am
 
 DTYPES = ["?", "i1", "u2", "i8", "f2", "f4", "f8", ">f8", "c8", "c16", "U3", "S2", "O",

@@ -12,7 +12,7 @@ from typing import Any
 from numguard.estimate import Estimate
 
 from .tables import BOUNDED, ESTIMATED, PASS_THROUGH, PROJECTED, UNSUPPORTED, classify
-from .unwrap import plain
+from numguard.guarded.deferral import plain
 
 __all__ = ["BOUNDED", "ESTIMATED", "PASS_THROUGH", "UNSUPPORTED", "classify",
            "estimate_function"]

@@ -1,6 +1,8 @@
 """ndarray methods that allocate without passing through `__array_ufunc__`.
 
-GuardedArray inherits these overrides: each projects its result
+GuardedArray inherits these overrides: each first defers (an argument of a type with
+its own `__array_ufunc__`/`__array_function__` is never projected: NumPy's method runs
+as it would without numguard, see `deferral.defers`), then projects its result
 (`numguard.estimate.array_methods`, pure), calls `numguard.policy.enforce`, then
 runs ndarray's own method. With mode "off" the method runs at once. Where the
 projection cannot read the arguments, the check is skipped and NumPy raises its own
@@ -67,16 +69,17 @@ of `__setitem__`.
 
 from __future__ import annotations
 
-import functools
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
-from . import settings as _settings
-from .estimate import array_methods as _projections
-from .policy import NEGLIGIBLE_NBYTES, enforce, judge
-from .report import NumguardError
+from numguard import settings as _settings
+from numguard.estimate import array_methods as _projections
+from numguard.policy import NEGLIGIBLE_NBYTES, enforce, judge
+from numguard.report import NumguardError
+
+from .deferral import EITHER, defers_any, rewrap
+from .functions import memory_only
 
 _ndarray = np.ndarray
 _scoped_get = _settings._scoped.get
@@ -162,12 +165,6 @@ OUT_OF_REACH: dict[str, str] = {
 }
 
 
-@functools.lru_cache(maxsize=16)
-def _memory_only(settings: _settings.Settings) -> _settings.Settings:
-    """`settings` with the memory rule alone (see BROADCASTING)."""
-    return replace(settings, inflation=None, rank_promotion="allow")
-
-
 def small_bound(settings: _settings.Settings) -> int:
     """Results up to this many bytes cannot trip the memory limit in force (a share of
     available memory is not even read below NEGLIGIBLE_NBYTES; see policy.judge)."""
@@ -177,7 +174,10 @@ def small_bound(settings: _settings.Settings) -> int:
 
 def check(name: str, project: Any, a: np.ndarray, args: tuple, kwargs: dict,
           settings: _settings.Settings) -> None:
-    """Project `a.<name>(*args, **kwargs)`, judge and act; NumPy's errors stay NumPy's."""
+    """Project `a.<name>(*args, **kwargs)`, judge and act; NumPy's errors stay NumPy's.
+    Foreign arrays among the arguments are neither projected nor converted."""
+    if (args and defers_any(args, EITHER)) or (kwargs and defers_any(kwargs.values(), EITHER)):
+        return
     try:
         estimate = project(a, *args, **kwargs)
         if estimate is None:
@@ -189,7 +189,7 @@ def check(name: str, project: Any, a: np.ndarray, args: tuple, kwargs: dict,
     if name not in BROADCASTING and (
         settings.inflation is not None or settings.rank_promotion != "allow"
     ):
-        settings = _memory_only(settings)
+        settings = memory_only(settings)
     try:
         enforce(estimate, settings)
     except NumguardError:
@@ -219,15 +219,10 @@ def _gather_bound(a: np.ndarray, key: np.ndarray) -> int:
     return key.size * row * a.itemsize
 
 
-def _rewrap(result: Any, a: np.ndarray) -> Any:
-    """Plain ndarray results (round, searchsorted, nonzero's) come back as a's type."""
-    if type(result) is _ndarray:
-        return result.view(type(a))
-    return tuple(r.view(type(a)) if type(r) is _ndarray else r for r in result)
-
-
-def _guarded(name: str) -> Any:
-    method = getattr(_ndarray, name)
+def _guarded(name: str, method: Any = None) -> Any:
+    """The override of `name`: check, then `method` (ndarray's, or a guarded twin's
+    own class's) on the guarded array itself."""
+    method = getattr(_ndarray, name) if method is None else method
     project = _projections.PROJECTIONS[name]
     per_element = BOUNDED_BY_SIZE.get(name)
 
@@ -240,7 +235,9 @@ def _guarded(name: str) -> Any:
             check(name, project, self, args, kwargs, settings)
         result = method(self, *args, **kwargs)
         kind = type(result)
-        return _rewrap(result, self) if kind is _ndarray or kind is tuple else result
+        if kind is _ndarray or kind is tuple or kind is self._unguarded:
+            return rewrap(result, type(self))
+        return result
 
     override.__name__ = name
     override.__qualname__ = f"AllocatingMethods.{name}"
@@ -248,27 +245,37 @@ def _guarded(name: str) -> Any:
     return override
 
 
-class AllocatingMethods:
-    """Mixin for GuardedArray; see the module docstring."""
+def _guarded_getitem(getitem: Any) -> Any:
+    """`a[key]` through `getitem` (ndarray's, or a twin's own class's): basic keys stay a
+    fast view, advanced indexing is checked first."""
 
-    __slots__ = ()
-
-    def __getitem__(self, key: Any) -> Any:
+    def __getitem__(self: Any, key: Any) -> Any:
         kind = type(key)
         if kind in _BASIC:
-            return _getitem(self, key)
+            return getitem(self, key)
         if kind is tuple:
             for item in key:
                 if type(item) not in _BASIC:
                     break
             else:
-                return _getitem(self, key)
+                return getitem(self, key)
         settings = _scoped_get() or _settings._process
         if settings.mode != "off" and not (
             kind is _ndarray and self.ndim and _gather_bound(self, key) <= small_bound(settings)
         ):
             check("__getitem__", _project_getitem, self, (key,), _NO_KWARGS, settings)
-        return _getitem(self, key)
+        return getitem(self, key)
+
+    __getitem__.__qualname__ = "AllocatingMethods.__getitem__"
+    return __getitem__
+
+
+class AllocatingMethods:
+    """Mixin for GuardedArray; see the module docstring."""
+
+    __slots__ = ()
+
+    __getitem__ = _guarded_getitem(_getitem)
 
     @property
     def imag(self) -> Any:
@@ -291,3 +298,21 @@ del _name
 
 #: Every ndarray attribute numguard overrides.
 OVERRIDDEN = frozenset(_projections.PROJECTIONS) | frozenset(_projections.PROPERTY_PROJECTIONS)
+
+
+def overrides_for(unguarded: type) -> dict[str, Any]:
+    """The method overrides of a guarded twin of `unguarded`, for the methods that class
+    defines itself: checked as ndarray's are, then that class's own method runs (its
+    own properties, such as a masked array's `imag`, are kept as they are)."""
+    found: dict[str, Any] = {}
+    for name in sorted(OVERRIDDEN):
+        own = getattr(unguarded, name, None)
+        if own is None or own is getattr(_ndarray, name):
+            continue
+        if name in _projections.PROPERTY_PROJECTIONS or not callable(own):
+            found[name] = own
+        elif name == "__getitem__":
+            found[name] = _guarded_getitem(own)
+        else:
+            found[name] = _guarded(name, own)
+    return found
