@@ -233,7 +233,10 @@ def _guarded(name: str, method: Any = None) -> Any:
             or self.size * (per_element or self.itemsize) > small_bound(settings)
         ):
             check(name, project, self, args, kwargs, settings)
-        result = method(self, *args, **kwargs)
+        if self._unguarded is _ndarray:
+            result = method(self, *args, **kwargs)
+        else:  # a twin: the user's class's own method, on a view of that class
+            result = method(self.view(self._unguarded), *args, **kwargs)
         kind = type(result)
         if kind is _ndarray or kind is tuple or kind is self._unguarded:
             return rewrap(result, type(self))
@@ -300,6 +303,20 @@ del _name
 OVERRIDDEN = frozenset(_projections.PROJECTIONS) | frozenset(_projections.PROPERTY_PROJECTIONS)
 
 
+def _on_plain_view(getitem: Any) -> Any:
+    """A twin's own `__getitem__` runs on a view of the user's class, its result
+    re-wrapped: class checks inside it (memmap's `type(res) is memmap`) then hold."""
+
+    def plain_getitem(self: Any, key: Any) -> Any:
+        result = getitem(self.view(self._unguarded), key)
+        kind = type(result)
+        if kind is _ndarray or kind is self._unguarded:
+            return rewrap(result, type(self))
+        return result
+
+    return plain_getitem
+
+
 def overrides_for(unguarded: type) -> dict[str, Any]:
     """The method overrides of a guarded twin of `unguarded`, for the methods that class
     defines itself: checked as ndarray's are, then that class's own method runs (its
@@ -312,7 +329,7 @@ def overrides_for(unguarded: type) -> dict[str, Any]:
         if name in _projections.PROPERTY_PROJECTIONS or not callable(own):
             found[name] = own
         elif name == "__getitem__":
-            found[name] = _guarded_getitem(own)
+            found[name] = _guarded_getitem(_on_plain_view(own))
         else:
             found[name] = _guarded(name, own)
     return found
