@@ -8,7 +8,9 @@ the right operand's own class (its user class if it is guarded) is a proper subc
 of the left operand's own class with a different reflected method, that method runs
 first, exactly as Python would run it; otherwise, and when it returns NotImplemented,
 ndarray's operator runs as usual. Scalars, ndarrays and arrays of the same guarded
-class skip the question (one set lookup).
+class skip the question (one set lookup); for element-wise operators between arrays
+of one GuardedArray class and Python scalars they go straight to the ufunc hot path
+(what NumPy's dispatch to `__array_ufunc__` would reach), which pays for the override.
 """
 
 from __future__ import annotations
@@ -17,7 +19,10 @@ from typing import Any
 
 import numpy as np
 
+from numguard import settings as _settings
+
 from .deferral import Guarded
+from .ufuncs import SLOW, binary_hot_path
 
 _ndarray = np.ndarray
 
@@ -33,6 +38,18 @@ REFLECTED = {
 }
 
 _NEVER_FIRST = frozenset({int, float, complex, bool, _ndarray})
+_SCALARS = frozenset({int, float, complex, bool})
+_scoped_get = _settings._scoped.get
+_NO_KWARGS: dict = {}
+#: Operators that are exactly one ufunc call for same-class arrays and Python scalars
+#: (not `**`: NumPy turns `a ** 2` into np.square; not comparisons: rich comparison
+#: has its own rules for strings and structured dtypes).
+ELEMENTWISE = {
+    "__add__": np.add, "__sub__": np.subtract, "__mul__": np.multiply,
+    "__truediv__": np.true_divide, "__floordiv__": np.floor_divide, "__mod__": np.remainder,
+    "__divmod__": np.divmod, "__lshift__": np.left_shift, "__rshift__": np.right_shift,
+    "__and__": np.bitwise_and, "__or__": np.bitwise_or, "__xor__": np.bitwise_xor,
+}
 _goes_first: dict[tuple[type, type, str], bool] = {}
 
 
@@ -56,11 +73,20 @@ def _reflected_first(left: type, right: type, reflected: str) -> bool:
 def _operator(name: str) -> Any:
     forward = getattr(_ndarray, name)
     reflected = REFLECTED[name]
+    ufunc = ELEMENTWISE.get(name)
 
     def operator(self: Any, other: Any) -> Any:
         kind = type(other)
-        if kind not in _NEVER_FIRST and kind is not type(self) and isinstance(other, _ndarray):
-            if _reflected_first(type(self), kind, reflected):
+        guarded = type(self)
+        if kind is guarded or kind in _SCALARS:
+            if ufunc is not None and guarded._unguarded is _ndarray:
+                fast = binary_hot_path(guarded, ufunc, self, other, _NO_KWARGS,
+                                       _scoped_get() or _settings._process)
+                if fast is not SLOW:
+                    return fast
+            return forward(self, other)
+        if kind not in _NEVER_FIRST and kind is not guarded and isinstance(other, _ndarray):
+            if _reflected_first(guarded, kind, reflected):
                 result = getattr(other, reflected)(self)
                 if result is not NotImplemented:
                     return result

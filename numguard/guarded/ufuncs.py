@@ -21,7 +21,7 @@ from .deferral import UFUNC, Guarded, defers, returned, rewrap
 
 _ndarray = np.ndarray
 _scoped_get = _settings._scoped.get
-_SLOW = object()
+SLOW = object()
 _SCALAR_TYPES = frozenset({int, float, complex, bool})
 
 
@@ -62,8 +62,8 @@ class UfuncProtocol:
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         settings = _scoped_get() or _settings._process
         if len(inputs) == 2 and method == "__call__":
-            fast = _binary_hot_path(type(self), ufunc, inputs[0], inputs[1], kwargs, settings)
-            if fast is not _SLOW:
+            fast = binary_hot_path(type(self), ufunc, inputs[0], inputs[1], kwargs, settings)
+            if fast is not SLOW:
                 return fast
         return guarded_ufunc(type(self), ufunc, method, inputs, kwargs, settings)
 
@@ -75,7 +75,7 @@ def subclass_array_ufunc(self: Any, ufunc: np.ufunc, method: str, *inputs: Any,
                          _scoped_get() or _settings._process)
 
 
-def _binary_hot_path(
+def binary_hot_path(
     guarded: type, ufunc: np.ufunc, a: Any, b: Any, kwargs: dict, settings: _settings.Settings
 ) -> Any:
     """`a + b`, `a * 2.5`, `a += b` between arrays of the guarded class, of one shape,
@@ -83,42 +83,42 @@ def _binary_hot_path(
 
     Inlined and cheap: when nothing can trip (no broadcasting, so no inflation and no
     rank promotion, and a result too small for any limit, or written into `out=`), no
-    estimate is made at all. Anything else returns _SLOW for the general path.
+    estimate is made at all. Anything else returns SLOW for the general path.
     """
     out = None
     if kwargs:
         out = kwargs.get("out")
         if len(kwargs) != 1 or out is None or len(out) != 1 or type(out[0]) is not guarded:
-            return _SLOW
+            return SLOW
         out = out[0]
     type_a, type_b = type(a), type(b)
     if type_a is guarded:
         shape, size, itemsizes = a.shape, a.size, a.itemsize
         if type_b is guarded:
             if b.shape != shape:
-                return _SLOW
+                return SLOW
             itemsizes += b.itemsize
             b = b.view(_ndarray)
         elif type_b in _SCALAR_TYPES:
             itemsizes += _SCALAR_ITEMSIZE
         else:
-            return _SLOW
+            return SLOW
         a = a.view(_ndarray)
     elif type_b is guarded and type_a in _SCALAR_TYPES:
         shape, size, itemsizes = b.shape, b.size, b.itemsize + _SCALAR_ITEMSIZE
         b = b.view(_ndarray)
     else:
-        return _SLOW
+        return SLOW
     if out is not None:
         if out.shape != shape:
-            return _SLOW
+            return SLOW
         if ufunc.nout != 1:
-            return _SLOW
+            return SLOW
         # Written in place: nothing is allocated and nothing is stretched.
         ufunc(a, b, out=out.view(_ndarray))
         return out
     if settings.mode != "off" and size * (itemsizes + _RESULT_ITEMSIZE) > _small_bound(settings):
-        return _SLOW
+        return SLOW
     result = ufunc(a, b)
     if type(result) is _ndarray:
         return result.view(guarded)
