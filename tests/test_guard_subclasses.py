@@ -7,6 +7,7 @@ operation without numguard: values, mask, class and the user's attributes.
 
 from __future__ import annotations
 
+import operator
 import pickle
 
 import numpy as np
@@ -158,9 +159,6 @@ def test_a_class_that_cannot_be_combined_is_declined_clearly():
     class Slotted(np.ndarray):
         __slots__ = ("extra",)
 
-    class Other(np.ndarray):
-        __slots__ = ("other",)
-
     class Both(Slotted):
         pass
 
@@ -181,8 +179,6 @@ OPERATORS = ["__mul__", "__pow__", "__add__", "__matmul__", "__lt__", "__eq__"]
 @pytest.mark.parametrize("other", ["matrix", "masked"])
 def test_reflected_operators_of_other_subclasses_go_first(name, other):
     o = np.matrix(A + 1) if other == "matrix" else np.ma.masked_array(A + 1, mask=[[0, 1], [0, 0]])
-    import operator
-
     op = getattr(operator, name.strip("_")) if name != "__matmul__" else operator.matmul
     if name == "__pow__":
         op = operator.pow
