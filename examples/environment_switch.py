@@ -6,7 +6,7 @@ processes with different environment variables and prints what each run did:
     (no variables)                         -> runs (the default limit is 80% of memory)
     NUMGUARD_LIMIT=1MiB                    -> BroadcastMemoryError before allocating
     NUMGUARD_MODE=warn NUMGUARD_LIMIT=1MiB -> NumguardWarning, then the step runs
-    NUMGUARD_MODE=off                      -> wrap() returns its input: no guard at all
+    NUMGUARD_MODE=off                      -> the same GuardedArray, nothing is checked
     NUMGUARD_LIMIT=lots                    -> import fails, naming the variable
 
 Run: python examples/environment_switch.py
@@ -35,7 +35,7 @@ def job() -> None:
     import numguard
 
     profiles = numguard.wrap(np.ones((2_000, 1)))
-    print(f"  wrap() gave {type(profiles).__name__}")
+    print(f"  wrap() gave {type(profiles).__name__} (mode {numguard.get_settings().mode})")
     try:
         result = profiles * np.ones((1, 500))
         print(f"  step ran: result {result.shape}")

@@ -7,7 +7,7 @@ process switch (`enable()`, or any NUMGUARD_* environment variable at start-up).
 `budget()` says how much memory this process can really use.
 """
 
-from numguard.array import GuardedArray, unwrap, wrap
+from numguard.guarded import GuardedArray, unwrap, wrap
 from numguard.backstop import disable, enable
 from numguard.errors import (
     BroadcastMemoryError,

@@ -95,11 +95,12 @@ def test_an_overflowing_limit_variable_is_a_clear_value_error():
     assert last.startswith("ValueError: ") and "NUMGUARD_LIMIT" in last, last
 
 
-def test_mode_off_makes_wrap_return_its_input():
+def test_mode_off_wraps_as_every_mode_does_and_checks_nothing():
+    # wrap() is the same in every mode (issue #10.3): a guarded view, never the input.
     code = textwrap.dedent("""
         import numpy as np, numguard
         a = np.ones((1000, 1))
-        assert numguard.wrap(a) is a
+        assert type(numguard.wrap(a)) is numguard.GuardedArray and numguard.wrap(a).base is a
         assert numguard.wrap(5) == 5
         assert (numguard.wrap(a) * np.ones(1000)).shape == (1000, 1000)
         with numguard.guard(mode="raise"):  # a block can still switch it on

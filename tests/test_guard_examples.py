@@ -43,7 +43,7 @@ def run_example(name: str) -> subprocess.CompletedProcess:
         "$ NUMGUARD_LIMIT=1MiB python environment_switch.py --job",
         "step refused: numguard: `*` (np.multiply)",
         "stderr: NumguardWarning:",
-        "wrap() gave ndarray",
+        "wrap() gave GuardedArray (mode off)",
         "stderr: ValueError: NUMGUARD_LIMIT='lots' is not valid",
     ]),
 ])

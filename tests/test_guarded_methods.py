@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes
 
 import numguard
-from numguard import BroadcastMemoryError, GuardedArray
-from numguard import guarded_methods as gm
+from numguard import GuardedArray, MemoryLimitError
+from numguard.guarded import methods as gm
 from numguard.projection import ndarray_coverage as coverage
 from numguard.projection import ndarray_methods as am
 from numguard.projection import ndarray_selection
@@ -259,7 +259,7 @@ def assert_projection(name, est, result, a, args, kwargs):
                  and not np.shares_memory(result, a))
         if fresh:  # allocated by a ufunc: __array_ufunc__ must refuse it under a tighter limit
             limit = max(result.nbytes - 1, 1)
-            with numguard.guard(limit=limit), pytest.raises(BroadcastMemoryError):
+            with numguard.guard(limit=limit), pytest.raises(MemoryLimitError):
                 getattr(a.view(GuardedArray), name)(*args, **kwargs)
         return
     if name == "tolist":
@@ -325,7 +325,7 @@ def check_against_numpy(name, a, args, kwargs):
         # projections read shapes, so a refusal may come first there.
         expected = type(error)
         if a.dtype.kind == "O" or (name == "astype" and a.dtype.kind in "mM"):
-            expected = (expected, BroadcastMemoryError)
+            expected = (expected, MemoryLimitError)
         with numguard.guard(limit=16), pytest.raises(expected):
             getattr(g, name)(*args, **kwargs)
         return
@@ -348,7 +348,7 @@ def check_against_numpy(name, a, args, kwargs):
         if nbytes > 1:
             with numguard.guard(limit=nbytes):
                 getattr(g, name)(*args, **kwargs)
-            with numguard.guard(limit=nbytes - 1), pytest.raises(BroadcastMemoryError):
+            with numguard.guard(limit=nbytes - 1), pytest.raises(MemoryLimitError):
                 getattr(g, name)(*args, **kwargs)
             np.testing.assert_array_equal(a, source)
 
@@ -446,7 +446,7 @@ def test_tiny_limit_refuses_before_anything_changes(name, tmp_path, monkeypatch)
     elif name in ("reshape", "ravel"):
         transposed = g.T
         call = lambda g: REFUSED[name](transposed.T)
-    with numguard.guard(limit=16), pytest.raises(BroadcastMemoryError) as info:
+    with numguard.guard(limit=16), pytest.raises(MemoryLimitError) as info:
         call(g)
     assert info.value.estimate.nbytes > 16
     assert g.shape == (4, 6)
@@ -457,7 +457,7 @@ def test_tiny_limit_refuses_before_anything_changes(name, tmp_path, monkeypatch)
 def test_refused_take_leaves_out_untouched():
     g = small().view(GuardedArray)
     out = np.full(3, -1.0)
-    with numguard.guard(limit=16), pytest.raises(BroadcastMemoryError):
+    with numguard.guard(limit=16), pytest.raises(MemoryLimitError):
         g.take([0, 1, 2], out=out)  # mode="raise" buffers out: 24 bytes
     np.testing.assert_array_equal(out, [-1.0, -1.0, -1.0])
     g.take([0, 1, 2], out=out, mode="clip")
@@ -482,11 +482,11 @@ def test_basic_indexing_never_trips(key):
 def test_zero_d_integer_array_index_copies_and_is_checked():
     g = small().view(GuardedArray)
     assert not np.shares_memory(small()[np.array(1)], small())  # NumPy copies here
-    with numguard.guard(limit=16), pytest.raises(BroadcastMemoryError):
+    with numguard.guard(limit=16), pytest.raises(MemoryLimitError):
         g[np.array(1)]
     with numguard.guard(limit=1):
         assert g[np.array(1), np.array(2)] == 8.0  # a scalar
-    with numguard.guard(limit=16), pytest.raises(BroadcastMemoryError):
+    with numguard.guard(limit=16), pytest.raises(MemoryLimitError):
         g[np.array(1), :]
 
 
@@ -555,7 +555,7 @@ HUGE = {
 @pytest.mark.parametrize("name", sorted(HUGE))
 def test_huge_projection_refused_in_milliseconds(name):
     start = time.perf_counter()
-    with numguard.guard(limit="1GiB"), pytest.raises(BroadcastMemoryError) as info:
+    with numguard.guard(limit="1GiB"), pytest.raises(MemoryLimitError) as info:
         HUGE[name]()
     assert time.perf_counter() - start < 0.5
     assert info.value.estimate.nbytes >= 8 * TB
@@ -563,7 +563,7 @@ def test_huge_projection_refused_in_milliseconds(name):
 
 def test_outer_product_in_disguise_names_the_stretched_index():
     i, j = np.arange(10**6)[:, None], np.arange(10**6)
-    with numguard.guard(limit="1GiB"), pytest.raises(BroadcastMemoryError) as info:
+    with numguard.guard(limit="1GiB"), pytest.raises(MemoryLimitError) as info:
         virtual((10**6, 10**6)).view(GuardedArray)[i, j]
     est = info.value.estimate
     assert est.shape == (10**6, 10**6)
@@ -641,7 +641,7 @@ def test_nonzero_counts_only_when_the_bound_trips():
     with numguard.guard(limit="1MiB"):  # bound 8 MB trips; exactly 24 bytes passes
         (index,) = g.nonzero()
     assert_same(index, np.array([3, 500, 70_000]))
-    with numguard.guard(limit="1MiB"), pytest.raises(BroadcastMemoryError) as info:
+    with numguard.guard(limit="1MiB"), pytest.raises(MemoryLimitError) as info:
         np.ones(10**6, bool).view(GuardedArray).nonzero()
     assert info.value.estimate.exact and info.value.estimate.nbytes == 8 * 10**6
 
@@ -711,7 +711,7 @@ def test_methods_documented_as_reaching_array_ufunc_do(name):
     else:
         call = lambda o: getattr(o["g"], name)(o["g"])
     assert name not in gm.OVERRIDDEN
-    with numguard.guard(limit=16), pytest.raises(BroadcastMemoryError) as info:
+    with numguard.guard(limit=16), pytest.raises(MemoryLimitError) as info:
         call(operands)
     expected = coverage.REACHES_UFUNC[name]
     assert info.value.estimate.operation.startswith(expected.split(".reduce")[0].split(".acc")[0])

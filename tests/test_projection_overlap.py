@@ -95,12 +95,6 @@ def test_guard_refuses_the_overlap_copy_and_leaves_g_untouched():
     np.testing.assert_array_equal(np.asarray(g), np.asarray(before))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="GuardedArray's in-place hot path (numguard/array.py, _binary_hot_path) runs "
-           "`g += h` of one shape without projecting; it must skip that path when the "
-           "operands may share memory (np.may_share_memory) for the copy to be seen",
-)
 def test_guard_refuses_in_place_reverse_add():
     g = numguard.wrap(vector())
     before = g.copy()

@@ -1,7 +1,9 @@
 """ndarray methods that allocate without passing through `__array_ufunc__`.
 
-GuardedArray inherits these overrides: each projects its result
-(`numguard.projection.ndarray_methods`, pure), calls `numguard.policy.enforce`, then
+GuardedArray inherits these overrides: each first defers (an argument of a type with
+its own `__array_ufunc__`/`__array_function__` is never projected: NumPy's method runs
+as it would without numguard, see `deferral.defers`), then projects its result
+(`numguard.estimate.array_methods`, pure), calls `numguard.policy.enforce`, then
 runs ndarray's own method. With mode "off" the method runs at once. Where the
 projection cannot read the arguments, the check is skipped and NumPy raises its own
 error, unchanged. NumPy functions that delegate to these methods (`np.take`,
@@ -16,7 +18,7 @@ choice numguard.functions makes for np.take, np.repeat, np.dot.
 
 Data-dependent errors (an index out of bounds, resize of an array that does not own
 its data) are NumPy's to report: projections read shapes, and only when a call is
-refused do they look at the data (`METHODS[name].rejects`) to let NumPy raise instead.
+refused do they look at the data (`array_methods.REJECTS`) to let NumPy raise instead.
 
 How each allocating ndarray method is guarded (checked empirically on NumPy 2.4 with
 `numguard.guard(limit=16)`; `tests/test_guarded_methods.py` keeps it true):
@@ -67,17 +69,17 @@ of `__setitem__`.
 
 from __future__ import annotations
 
-import functools
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
-from . import settings as _settings
-from .projection.indexing import BASIC_INDEX_TYPES
-from .projection.ndarray_methods import METHODS
-from .policy import NEGLIGIBLE_NBYTES, enforce, judge
-from .report import NumguardError
+from numguard import settings as _settings
+from numguard.errors import NumguardError
+from numguard.policy import enforce, judge, small_bound
+from numguard.projection.indexing import BASIC_INDEX_TYPES
+from numguard.projection.ndarray_methods import METHODS
+
+from .deferral import EITHER, defers_any, rewrap
 
 _ndarray = np.ndarray
 _scoped_get = _settings._scoped.get
@@ -88,22 +90,12 @@ _NO_KWARGS: dict = {}
 #: Keys (and tuple elements) that make basic indexing: a view, never checked.
 _BASIC = BASIC_INDEX_TYPES | {str}
 
-@functools.lru_cache(maxsize=16)
-def _memory_only(settings: _settings.Settings) -> _settings.Settings:
-    """`settings` with the memory rule alone (estimates that do not broadcast)."""
-    return replace(settings, inflation=None, rank_promotion="allow")
-
-
-def small_bound(settings: _settings.Settings) -> int:
-    """Results up to this many bytes cannot trip the memory limit in force (a share of
-    available memory is not even read below NEGLIGIBLE_NBYTES; see policy.judge)."""
-    limit = settings.limit.nbytes
-    return NEGLIGIBLE_NBYTES if limit is None else limit
-
-
 def check(name: str, project: Any, a: np.ndarray, args: tuple, kwargs: dict,
           settings: _settings.Settings) -> None:
-    """Project `a.<name>(*args, **kwargs)`, judge and act; NumPy's errors stay NumPy's."""
+    """Project `a.<name>(*args, **kwargs)`, judge and act; NumPy's errors stay NumPy's.
+    Foreign arrays among the arguments are neither projected nor converted."""
+    if (args and defers_any(args, EITHER)) or (kwargs and defers_any(kwargs.values(), EITHER)):
+        return
     try:
         estimate = project(a, *args, **kwargs)
         if estimate is None:
@@ -113,10 +105,6 @@ def check(name: str, project: Any, a: np.ndarray, args: tuple, kwargs: dict,
             estimate = refine(a, *args, **kwargs)
     except Exception:  # noqa: BLE001 - NumPy raises its own error when it runs
         return
-    if not estimate.broadcast and (
-        settings.inflation is not None or settings.rank_promotion != "allow"
-    ):
-        settings = _memory_only(settings)
     try:
         enforce(estimate, settings)
     except NumguardError:
@@ -146,15 +134,10 @@ def _gather_bound(a: np.ndarray, key: np.ndarray) -> int:
     return key.size * row * a.itemsize
 
 
-def _rewrap(result: Any, a: np.ndarray) -> Any:
-    """Plain ndarray results (round, searchsorted, nonzero's) come back as a's type."""
-    if type(result) is _ndarray:
-        return result.view(type(a))
-    return tuple(r.view(type(a)) if type(r) is _ndarray else r for r in result)
-
-
-def _guarded(name: str) -> Any:
-    method = getattr(_ndarray, name)
+def _guarded(name: str, method: Any = None) -> Any:
+    """The override of `name`: check, then `method` (ndarray's, or a guarded twin's
+    own class's) on the guarded array itself."""
+    method = getattr(_ndarray, name) if method is None else method
     project = METHODS[name].project
     per_element = METHODS[name].bytes_per_element
 
@@ -165,9 +148,14 @@ def _guarded(name: str) -> Any:
             or self.size * (per_element or self.itemsize) > small_bound(settings)
         ):
             check(name, project, self, args, kwargs, settings)
-        result = method(self, *args, **kwargs)
+        if self._unguarded is _ndarray:
+            result = method(self, *args, **kwargs)
+        else:  # a twin: the user's class's own method, on a view of that class
+            result = method(self.view(self._unguarded), *args, **kwargs)
         kind = type(result)
-        return _rewrap(result, self) if kind is _ndarray or kind is tuple else result
+        if kind is _ndarray or kind is tuple or kind is self._unguarded:
+            return rewrap(result, type(self))
+        return result
 
     override.__name__ = name
     override.__qualname__ = f"AllocatingMethods.{name}"
@@ -175,27 +163,37 @@ def _guarded(name: str) -> Any:
     return override
 
 
-class AllocatingMethods:
-    """Mixin for GuardedArray; see the module docstring."""
+def _guarded_getitem(getitem: Any) -> Any:
+    """`a[key]` through `getitem` (ndarray's, or a twin's own class's): basic keys stay a
+    fast view, advanced indexing is checked first."""
 
-    __slots__ = ()
-
-    def __getitem__(self, key: Any) -> Any:
+    def __getitem__(self: Any, key: Any) -> Any:
         kind = type(key)
         if kind in _BASIC:
-            return _getitem(self, key)
+            return getitem(self, key)
         if kind is tuple:
             for item in key:
                 if type(item) not in _BASIC:
                     break
             else:
-                return _getitem(self, key)
+                return getitem(self, key)
         settings = _scoped_get() or _settings._process
         if settings.mode != "off" and not (
             kind is _ndarray and self.ndim and _gather_bound(self, key) <= small_bound(settings)
         ):
             check("__getitem__", _project_getitem, self, (key,), _NO_KWARGS, settings)
-        return _getitem(self, key)
+        return getitem(self, key)
+
+    __getitem__.__qualname__ = "AllocatingMethods.__getitem__"
+    return __getitem__
+
+
+class AllocatingMethods:
+    """Mixin for GuardedArray; see the module docstring."""
+
+    __slots__ = ()
+
+    __getitem__ = _guarded_getitem(_getitem)
 
     @property
     def imag(self) -> Any:
@@ -211,10 +209,42 @@ class AllocatingMethods:
 
 _ndarray_imag = _ndarray.__dict__["imag"]
 
-for _name, _method in METHODS.items():
-    if _name != "__getitem__" and not _method.is_property:
+for _name, _known in METHODS.items():
+    if _name != "__getitem__" and not _known.is_property:
         setattr(AllocatingMethods, _name, _guarded(_name))
-del _name, _method
+del _name, _known
 
 #: Every ndarray attribute numguard overrides.
 OVERRIDDEN = frozenset(METHODS)
+
+
+def _on_plain_view(getitem: Any) -> Any:
+    """A twin's own `__getitem__` runs on a view of the user's class, its result
+    re-wrapped: class checks inside it (memmap's `type(res) is memmap`) then hold."""
+
+    def plain_getitem(self: Any, key: Any) -> Any:
+        result = getitem(self.view(self._unguarded), key)
+        kind = type(result)
+        if kind is _ndarray or kind is self._unguarded:
+            return rewrap(result, type(self))
+        return result
+
+    return plain_getitem
+
+
+def overrides_for(unguarded: type) -> dict[str, Any]:
+    """The method overrides of a guarded twin of `unguarded`, for the methods that class
+    defines itself: checked as ndarray's are, then that class's own method runs (its
+    own properties, such as a masked array's `imag`, are kept as they are)."""
+    found: dict[str, Any] = {}
+    for name in sorted(OVERRIDDEN):
+        own = getattr(unguarded, name, None)
+        if own is None or own is getattr(_ndarray, name):
+            continue
+        if METHODS[name].is_property or not callable(own):
+            found[name] = own
+        elif name == "__getitem__":
+            found[name] = _guarded_getitem(_on_plain_view(own))
+        else:
+            found[name] = _guarded(name, own)
+    return found
