@@ -275,30 +275,25 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
 
 def check_environment(argv: Sequence[str]) -> None:
     """UsageError naming the NUMGUARD_* variable that is invalid, its value and the accepted
-    forms, for every command (--help included); run's valid --mode/--limit replace theirs."""
-    environ = {**os.environ, **run_overrides(argv)}
+    forms, for every command (--help included). A variable that run's --mode/--limit
+    replaces is not judged: run judges the option itself."""
+    replaced = run_replaces(argv)
+    environ = {variable: value for variable, value in os.environ.items() if variable not in replaced}
     try:
         settings_from_environment(environ)
     except ValueError as error:
         raise UsageError(str(error)) from None
 
 
-def run_overrides(argv: Sequence[str]) -> dict[str, str]:
-    """The variables run's --mode/--limit will export (an invalid option is run's own error)."""
+def run_replaces(argv: Sequence[str]) -> set[str]:
+    """The variables that run's --mode/--limit options will set."""
     if argv[:1] != ["run"]:
-        return {}
+        return set()
     options = argparse.ArgumentParser(add_help=False)
     options.add_argument("--mode")
     options.add_argument("--limit")
-    known = vars(options.parse_known_args(split_run_arguments(argv[1:])[0])[0])
-    overrides = {}
-    for variable, name in ENVIRONMENT.items():
-        try:
-            if known.get(name) is not None and validate({name: known[name]}):
-                overrides[variable] = known[name]
-        except ValueError:
-            pass
-    return overrides
+    given = vars(options.parse_known_args(split_run_arguments(argv[1:])[0])[0])
+    return {variable for variable, name in ENVIRONMENT.items() if given.get(name) is not None}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
