@@ -37,7 +37,7 @@ except numguard.BroadcastMemoryError as error:
     elapsed = (time.perf_counter() - started) * 1000
     print(error)
     print(f"\nRefused in {elapsed:.1f} ms; nothing was allocated. "
-          f"Projected {numguard.format_bytes(error.estimate.nbytes)}, "
-          f"available {numguard.format_bytes(error.budget.available)}.")
+          f"Projected {numguard.memory.format_bytes(error.estimate.nbytes)}, "
+          f"available {numguard.memory.format_bytes(error.budget.available)}.")
 else:
     raise SystemExit("numguard did not stop the incident")

@@ -84,7 +84,7 @@ def main() -> int:
     with numguard.guard(inflation=2):  # what a test suite would set
         try:
             run_pipeline(spending, buggy)
-        except numguard.InflationError as error:
+        except numguard.errors.InflationError as error:
             print("   with guard(inflation=2) the toy run is caught:")
             print("   " + str(error).splitlines()[0])
 
@@ -100,7 +100,7 @@ def main() -> int:
         print("numguard stopped the production run before allocating:")
         print(error)
         print(f"(pipeline up to the refusal: {elapsed:.0f} ms; projected "
-              f"{numguard.format_bytes(error.estimate.nbytes)})")
+              f"{numguard.memory.format_bytes(error.estimate.nbytes)})")
         return 0
     print("numguard did not stop the production run")
     return 1

@@ -66,8 +66,22 @@ def main() -> int:
     sys.stdout.flush()
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("NUMGUARD_")}, **SETTINGS}
     done = subprocess.run(command, env=env, check=False)
-    print(f"exit status {done.returncode}: refused before allocating, not OOM-killed")
+    print(f"exit status {done.returncode}: {OUTCOMES.get(done.returncode, _signal(done.returncode))}")
     return 0 if done.returncode == 1 else 1
+
+
+#: What the child's exit status means, said as it is.
+OUTCOMES = {
+    0: "the 16 GB step ran (numguard did not refuse it)",
+    1: "refused before allocating, not OOM-killed",
+    2: "numguard was not armed; the 16 GB step was not run",
+}
+
+
+def _signal(returncode: int) -> str:
+    if returncode < 0:
+        return f"killed by signal {-returncode} (an OOM kill looks like this: SIGKILL is 9)"
+    return "the child failed for another reason (see its output above)"
 
 
 if __name__ == "__main__":

@@ -1,50 +1,39 @@
-"""numguard: stop NumPy memory blow-ups before the allocation happens."""
+"""numguard: stop NumPy memory blow-ups before the allocation happens.
+
+Three ways in: `wrap()` an array (GuardedArray checks everything done with it), a
+`guard(...)` block or decorator (every NumPy allocation inside it is judged), and the
+process switch (`enable()`, or any NUMGUARD_* environment variable at start-up).
+`estimate()` answers "what would this call allocate?" without running it, and
+`budget()` says how much memory this process can really use.
+"""
 
 from numguard.array import GuardedArray, unwrap, wrap
 from numguard.backstop import disable, enable
-from numguard.estimate import Estimate, Stretch, estimate
-from numguard.memory import Budget, Source, budget, format_bytes
-from numguard.report import (
+from numguard.errors import (
     BroadcastMemoryError,
-    InflationError,
-    InflationWarning,
+    MemoryLimitError,
     NumguardError,
     NumguardWarning,
-    RankPromotionError,
-    RankPromotionWarning,
 )
-from numguard.settings import (
-    Limit,
-    Settings,
-    configure,
-    get_settings,
-    guard,
-    settings_from_environment,
-)
+from numguard.memory import budget
+from numguard.estimate import estimate  # TRANSITION: numguard.projection
+from numguard.scope import guard
+from numguard.settings import Settings, configure, configure_from_environment, get_settings
 
 __version__ = "0.1.0"
 
 __all__ = [
     "BroadcastMemoryError",
-    "Budget",
-    "Estimate",
     "GuardedArray",
-    "InflationError",
-    "InflationWarning",
-    "Limit",
+    "MemoryLimitError",
     "NumguardError",
     "NumguardWarning",
-    "RankPromotionError",
-    "RankPromotionWarning",
     "Settings",
-    "Source",
-    "Stretch",
     "budget",
     "configure",
     "disable",
     "enable",
     "estimate",
-    "format_bytes",
     "get_settings",
     "guard",
     "unwrap",
@@ -52,4 +41,5 @@ __all__ = [
 ]
 
 # The process defaults from NUMGUARD_* (a bad value stops the import with a clear error).
-configure(**settings_from_environment())
+configure_from_environment()
+del configure_from_environment

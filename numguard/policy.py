@@ -1,46 +1,91 @@
 """The verdict: does a projected operation trip a rule under the settings in force?
 
-Pure but for the budget read, which happens only for a limit given as a share of
-available memory, and which the budget monitor serves from its cache unless the
-projection is large enough to matter.
+Three rules, judged in this order:
+
+- memory: the projected bytes against the limit. A share limit ("80%") resolves against
+  what the process can still allocate; an explicit byte limit is a cap, never a promise:
+  above what the process can allocate, that figure binds instead (and the report says so).
+- inflation: the result has more elements than `inflation` times its largest operand;
+- rank promotion: operands of different ranks were broadcast together.
+
+The last two speak of element-wise broadcasting, so they apply only where the Estimate
+says operands were broadcast against each other (`Estimate.broadcast`): products,
+joins, gathers and reductions grow or shrink by design and face the memory rule alone.
+
+"Too small to matter" is one rule, here, for every entry point: see `small_bound`.
 """
 
 from __future__ import annotations
 
+
 import numpy as np
 
-from .estimate import Estimate
-from .memory import budget_for
+from .memory import Budget, budget_for
 from .report import Trip, act
 from .settings import Settings, get_settings
 
-#: Below this, a result cannot trip a limit given as a share of available memory
-#: (the process would already be failing for lack of 64 KiB); such operations read
-#: no budget at all. Fixed byte limits still apply exactly, however small.
+#: Below this, a result cannot trip a limit given as a share of available memory, nor
+#: the cap of an explicit limit (the process would already be failing for lack of
+#: 64 KiB); such operations read no budget at all. Fixed byte limits still apply
+#: exactly, however small.
 NEGLIGIBLE_NBYTES = 64 * 1024
+
+#: Bytes an entry point may assume per element of a result it has not projected, on
+#: top of the operands' own itemsizes: covers the widest promotion of two operands
+#: (to complex128 or a 16-byte type) so that `size * (itemsizes + SLACK)` bounds it.
+ELEMENT_SLACK = 32
 
 _SEVERITY = {"off": 0, "allow": 0, "log": 1, "warn": 2, "raise": 3}
 _BY_SEVERITY = {0: "off", 1: "log", 2: "warn", 3: "raise"}
 
 
-def judge(estimate: Estimate, settings: Settings) -> Trip | None:
+def small_bound(settings: Settings) -> int:
+    """Results up to this many bytes cannot trip the memory rule under `settings`.
+
+    Entry points skip projecting a result whose size they can bound below this (and
+    that broadcasts nothing, so inflation and rank promotion cannot trip either).
+    """
+    limit = settings.limit.nbytes
+    return NEGLIGIBLE_NBYTES if limit is None else min(limit, NEGLIGIBLE_NBYTES)
+
+
+def judge(estimate, settings: Settings) -> Trip | None:
     """The first rule the estimate trips (memory, inflation, rank promotion), or None."""
-    nbytes = estimate.nbytes
-    limit = settings.limit
-    if limit.nbytes is not None:
-        if nbytes > limit.nbytes:
-            return Trip("memory", limit.nbytes, limit.text)
-    elif nbytes > NEGLIGIBLE_NBYTES:
-        budget = budget_for(nbytes)
-        allowed = limit.resolve(budget.available)
-        if nbytes > allowed:
-            return Trip("memory", allowed, limit.text, budget)
-    if settings.inflation is not None and estimate.method != "outer":
+    trip = judge_bytes(estimate.nbytes, settings)
+    if trip is not None:
+        return trip
+    broadcast = getattr(estimate, "broadcast", None)  # TRANSITION until projection lands
+    if broadcast is None:
+        broadcast = estimate.method != "outer"
+    if not broadcast:
+        return None
+    if settings.inflation is not None:
         largest = estimate.largest_operand_size
         if largest and estimate.result_size > settings.inflation * largest:
-            return Trip("inflation", factor=settings.inflation)
+            return Trip("inflation", factor=settings.inflation,
+                        origin=settings.origin("inflation"))
     if settings.rank_promotion != "allow" and _promotes_rank(estimate):
-        return Trip("rank_promotion")
+        return Trip("rank_promotion", origin=settings.origin("rank_promotion"))
+    return None
+
+
+def judge_bytes(nbytes: int, settings: Settings, budget: Budget | None = None) -> Trip | None:
+    """The memory rule alone, for `nbytes` about to be allocated (the backstop's verdict)."""
+    limit = settings.limit
+    if limit.nbytes is not None and nbytes > limit.nbytes:
+        return Trip("memory", limit.nbytes, limit.text, budget,
+                    origin=settings.origin("limit"))
+    if nbytes <= NEGLIGIBLE_NBYTES:
+        return None
+    budget = budget or budget_for(nbytes)
+    if limit.nbytes is not None:
+        if nbytes > budget.available:
+            return Trip("memory", budget.available, limit.text, budget,
+                        origin=settings.origin("limit"), capped=True)
+        return None
+    allowed = limit.resolve(budget.available)
+    if nbytes > allowed:
+        return Trip("memory", allowed, limit.text, budget, origin=settings.origin("limit"))
     return None
 
 
@@ -51,29 +96,34 @@ def mode_for(trip: Trip, settings: Settings) -> str:
     return _BY_SEVERITY[min(_SEVERITY[settings.mode], _SEVERITY[settings.rank_promotion])]
 
 
-def _promotes_rank(estimate: Estimate) -> bool:
-    """Elementwise operands of different ranks (scalars and 0-d aside), as JAX means it.
-
-    For ufuncs only plain elementwise calls count (a gufunc's core dimensions and
-    reductions differ in rank by design); array functions are judged with this rule
-    only where they broadcast elementwise (numguard.functions relaxes the others).
-    """
-    func = estimate.func
-    if isinstance(func, np.ufunc) and (estimate.method != "__call__" or func.signature):
-        return False
+def _promotes_rank(estimate) -> bool:
+    """Operands of different ranks (scalars and 0-d aside), as JAX means it."""
+    if not hasattr(estimate, "broadcast"):  # TRANSITION until projection lands
+        func = estimate.func
+        if isinstance(func, np.ufunc) and (estimate.method != "__call__" or func.signature):
+            return False
     ranks = {len(shape) for shape in estimate.operand_shapes if shape}
     return len(ranks) > 1
 
 
-def enforce(estimate: Estimate, settings: Settings | None = None) -> None:
+def enforce(estimate, settings: Settings | None = None) -> bool:
     """Judge `estimate` under the settings in force and act (raise, warn or log).
 
-    Returns when the operation may run. Entry points that build their own estimates
-    (ndarray methods, array functions) call this; mode "off" returns at once.
+    Returns when the operation may run: True when it was reported (warn or log mode),
+    so the caller can tell the backstop not to report the same allocation again.
     """
     settings = settings or get_settings()
     if settings.mode == "off":
-        return
+        return False
     trip = judge(estimate, settings)
-    if trip is not None:
-        act(mode_for(trip, settings), estimate, trip)
+    if trip is None:
+        return False
+    mode = mode_for(trip, settings)
+    if mode == "off":
+        return False
+    act(mode, estimate, trip)
+    return True
+
+
+__all__ = ["ELEMENT_SLACK", "NEGLIGIBLE_NBYTES", "enforce", "judge", "judge_bytes",
+           "mode_for", "small_bound"]

@@ -1,9 +1,12 @@
-"""How a trip reaches a person: exceptions, warnings, log records, and one message.
+"""How a trip reaches a person: one message, and the exception, warning or log record.
 
-The message names the operation as the user wrote it (the operator `+` or
-`np.add.reduce`), each operand, the result and the axes broadcasting stretched, the
-projected size against the limit and where that limit comes from, and the user's
-own line of code. Frames are walked only here, when something is reported.
+One formatter serves GuardedArray and the allocation backstop alike. The message names
+the operation as the user wrote it (the operator `+`, or `np.add.reduce`), each operand,
+the result and the axes broadcasting stretched, the projected size against the limit,
+where that limit came from (`NUMGUARD_LIMIT`, `guard(limit=...)` at file:line,
+`configure()`, or the default share of available memory, with the source that bound it),
+the user's own line of code, and how to proceed. Frames are walked only here, when
+something is reported.
 """
 
 from __future__ import annotations
@@ -13,121 +16,108 @@ import linecache
 import logging
 import os
 import sys
+import threading
 import warnings
 from dataclasses import dataclass
 from types import FrameType
+from typing import Any
 
 import numpy as np
 
-from .estimate import Estimate
+from .errors import (  # NumguardError, NumguardWarning: until the overrides import errors
+    BroadcastMemoryError,
+    InflationError,
+    NumguardError,
+    NumguardWarning,
+    InflationWarning,
+    MemoryLimitError,
+    MemoryLimitWarning,
+    RankPromotionError,
+    RankPromotionWarning,
+)
 from .memory import Budget, format_bytes
 
 logger = logging.getLogger("numguard")
 logger.addHandler(logging.NullHandler())
 
 
-class NumguardError(Exception):
-    """Base class of numguard's refusals; `.estimate` is the projection that tripped."""
-
-    def __init__(self, message: str, estimate: Estimate, trip: Trip | None = None) -> None:
-        super().__init__(message)
-        self.estimate = estimate
-        self.trip = trip
-
-    def __reduce__(self) -> tuple:
-        # Crosses process boundaries (ProcessPoolExecutor) and copies intact.
-        return (type(self), (str(self), self.estimate, self.trip))
-
-
-class BroadcastMemoryError(NumguardError, MemoryError):
-    """The result would not fit the memory limit; raised before anything is allocated.
-
-    `.budget` is the memory figure it was judged against (None for a fixed limit
-    when no budget was read).
-    """
-
-    def __init__(
-        self, message: str, estimate: Estimate, trip: Trip | None = None,
-        budget: Budget | None = None,
-    ) -> None:
-        super().__init__(message, estimate, trip)
-        self.budget = budget
-
-    def __reduce__(self) -> tuple:
-        return (type(self), (str(self), self.estimate, self.trip, self.budget))
-
-
-class InflationError(NumguardError, ValueError):
-    """The result is larger than its largest operand by more than the inflation factor."""
-
-
-class RankPromotionError(NumguardError, ValueError):
-    """Operands of different ranks were broadcast together (JAX's rank promotion)."""
-
-
-class NumguardWarning(ResourceWarning):
-    """Base class of numguard's warnings; the memory-limit trip warns with this class."""
-
-
-class InflationWarning(NumguardWarning):
-    """An inflation trip in mode="warn"."""
-
-
-class RankPromotionWarning(NumguardWarning):
-    """A rank-promotion trip in mode="warn"."""
-
-
-# ResourceWarning is ignored by Python's default filters, which would make mode="warn"
-# silent. Show numguard's warnings (once per location) unless the user configured
-# warnings with -W or PYTHONWARNINGS, whose choice then stands.
-if not sys.warnoptions:
-    warnings.filterwarnings("default", category=NumguardWarning)
-
-
 @dataclass(frozen=True, slots=True)
 class Trip:
-    """A rule that fired: which, the figures it compared, and the budget if one was read."""
+    """A rule that fired: which, the figures it compared, and where the limit came from."""
 
     rule: str  # "memory", "inflation", "rank_promotion"
     limit: int | None = None
     limit_text: str = ""
     budget: Budget | None = None
     factor: float | None = None
+    origin: str = ""
+    """Where the limit was set: "NUMGUARD_LIMIT", "guard(limit=...) at job.py:3", "default"."""
+    capped: bool = False
+    """The explicit limit was above what the process can allocate: `limit` is that figure."""
 
 
-_ERRORS = {"memory": BroadcastMemoryError, "inflation": InflationError,
-           "rank_promotion": RankPromotionError}
-_WARNINGS = {"memory": NumguardWarning, "inflation": InflationWarning,
+_ERRORS = {"inflation": InflationError, "rank_promotion": RankPromotionError}
+_WARNINGS = {"memory": MemoryLimitWarning, "inflation": InflationWarning,
              "rank_promotion": RankPromotionWarning}
 
+#: The operation a report is about, when GuardedArray already reported it in warn or log
+#: mode: the backstop then lets the same allocation through without a second report.
+_reported = threading.local()
 
-def act(mode: str, estimate: Estimate, trip: Trip) -> None:
+
+def reported_nbytes() -> int:
+    """Bytes of the operation this thread has just reported and let run (0: none)."""
+    return getattr(_reported, "nbytes", 0)
+
+
+def clear_reported() -> None:
+    _reported.nbytes = 0
+
+
+def act(mode: str, estimate: Any, trip: Trip) -> None:
     """Raise, warn or log, as `mode` says. Returns only when the operation may run."""
     site = call_site()
-    message = describe(estimate, trip, site)
+    message = describe(estimate, trip, site, refused=mode == "raise")
     if mode == "raise":
-        error = _ERRORS[trip.rule]
-        if error is BroadcastMemoryError:
-            raise BroadcastMemoryError(message, estimate, trip, trip.budget)
-        raise error(message, estimate, trip)
+        raise error_for(estimate, trip, message)
+    _reported.nbytes = estimate.nbytes
     if mode == "warn":
         warnings.warn_explicit(
             message, _WARNINGS[trip.rule], site.filename, site.lineno, module="numguard"
         )
         return
-    logger.warning(
-        message,
-        extra={
-            "numguard_rule": trip.rule,
-            "operation": site.operation(estimate),
-            "shapes": estimate.operand_shapes,
-            "dtypes": tuple(str(d) for d in estimate.operand_dtypes),
-            "result_shapes": estimate.shapes,
-            "nbytes": estimate.nbytes,
-            "limit": trip.limit,
-            "site": f"{site.filename}:{site.lineno}",
-        },
-    )
+    log(message, estimate, trip, site, "allowed", "log")
+
+
+def error_for(estimate: Any, trip: Trip, message: str) -> Exception:
+    """The exception class for a refusal: a MemoryError subclass for the memory rule."""
+    if trip.rule == "memory":
+        cls = BroadcastMemoryError if estimate.stretched else MemoryLimitError
+        return cls(message, estimate, trip, trip.budget)
+    return _ERRORS[trip.rule](message, estimate, trip)
+
+
+def log(message: str, estimate: Any, trip: Trip, site: Site, action: str, mode: str,
+        rule: str | None = None, allocator: str | None = None) -> None:
+    """The structured record on logger "numguard": the same keys from every path."""
+    budget = trip.budget
+    logger.warning(message, extra={
+        "numguard_rule": rule or trip.rule,
+        "action": action,
+        "mode": mode,
+        "operation": site.operation(estimate),
+        "shapes": estimate.operand_shapes,
+        "dtypes": tuple(str(d) for d in estimate.operand_dtypes),
+        "result_shapes": estimate.shapes,
+        "nbytes": estimate.nbytes,
+        "limit": trip.limit,
+        "limit_text": trip.limit_text,
+        "limit_origin": trip.origin,
+        "available": budget.available if budget is not None else None,
+        "binding": budget.binding if budget is not None else None,
+        "site": f"{site.filename}:{site.lineno}",
+        "allocator": allocator,
+    })
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +128,7 @@ class Site:
     lineno: int
     operator: str | None
 
-    def operation(self, estimate: Estimate) -> str:
+    def operation(self, estimate: Any) -> str:
         name = estimate.operation
         return f"`{self.operator}` ({name})" if self.operator else name
 
@@ -183,49 +173,82 @@ def _operator_at(frame: FrameType) -> str | None:
     return None
 
 
-def describe(estimate: Estimate, trip: Trip, site: Site | None = None) -> str:
-    """The one message every mode uses, readable at a glance."""
+def describe(estimate: Any, trip: Trip, site: Site | None = None, *,
+             refused: bool = True) -> str:
+    """The one message every path and mode uses, readable at a glance."""
     site = site or call_site()
     operation = site.operation(estimate)
-    results = ", ".join(f"{s} {d}" for s, d in zip(estimate.shapes, estimate.dtypes))
+    results = ", ".join(f"{_shape(s)} {d}" for s, d in zip(estimate.shapes, estimate.dtypes))
+    result_text = f" for a {results} result" if results else ""
     lower = "" if estimate.exact else " at least"
     if trip.rule == "memory":
-        headline = (
-            f"{operation} would allocate{lower} {format_bytes(estimate.nbytes)} "
-            f"for a {results} result"
-        )
-        detail = f"  limit: {format_bytes(trip.limit or 0)} ({_limit_source(trip)})"
+        headline = f"{operation} would allocate{lower} {format_bytes(estimate.nbytes)}{result_text}"
+        detail = [f"  limit: {format_bytes(trip.limit or 0)} ({_limit_source(trip)})"]
     elif trip.rule == "inflation":
         headline = (
             f"{operation} would turn operands of at most "
             f"{estimate.largest_operand_size:,} elements into a {results} result "
             f"({estimate.result_size:,} elements)"
         )
-        detail = f"  inflation: more than the factor {trip.factor:g} allowed"
+        detail = [f"  inflation: more than the factor {trip.factor:g} allowed"
+                  + (f" ({trip.origin})" if trip.origin else "")]
     else:
         headline = f"{operation} broadcasts operands of different ranks into a {results} result"
-        detail = "  rank promotion: operands have different numbers of dimensions"
-    lines = [f"numguard: {headline}.", detail]
+        detail = ["  rank promotion: operands have different numbers of dimensions"]
+
+    lines = [f"numguard: {headline}.", *detail]
     for index, (shape, dtype) in enumerate(
         zip(estimate.operand_shapes, estimate.operand_dtypes)
     ):
         kind = f"Python {dtype.__name__}" if isinstance(dtype, type) else str(dtype)
-        lines.append(f"  operand {index}: {shape} {kind}")
+        lines.append(f"  operand {index}: {_shape(shape)} {kind}")
     for stretch in estimate.stretched:
         origin = "a missing axis" if stretch.operand_size is None else str(stretch.operand_size)
         lines.append(
             f"  broadcast: operand {stretch.operand} stretched along axis {stretch.axis}, "
             f"{origin} -> {stretch.size:,}"
         )
-    code = linecache.getline(site.filename, site.lineno).strip()
+    code = linecache.getline(site.filename, site.lineno).strip() if site.lineno else ""
     lines.append(f"  at {site.filename}:{site.lineno}" + (f": {code}" if code else ""))
+    lines.append(f"  to proceed: {_advice(estimate, trip)}")
     return "\n".join(lines)
 
 
+def _shape(shape: tuple) -> str:
+    return str(tuple(shape))
+
+
 def _limit_source(trip: Trip) -> str:
-    if trip.budget is None:
-        return f"limit={trip.limit_text}"
-    return (
-        f"{trip.limit_text} of {format_bytes(trip.budget.available)} available; "
-        f"bound by {trip.budget.binding}"
-    )
+    """What the limit is and where it came from, and which bound won."""
+    origin = trip.origin or "default"
+    budget = trip.budget
+    if trip.capped and budget is not None:
+        return (f"limit={trip.limit_text} from {origin}, capped at what this process can "
+                f"allocate: {format_bytes(budget.available)}, bound by {budget.binding}")
+    if budget is None:
+        return f"limit={trip.limit_text} from {origin}"
+    return (f"{trip.limit_text} of {format_bytes(budget.available)} available, from "
+            f"{origin}; bound by {budget.binding}")
+
+
+def _advice(estimate: Any, trip: Trip) -> str:
+    hint = getattr(estimate, "hint", "")
+    if trip.rule == "inflation":
+        return ("if the growth is intended, raise the factor or turn the rule off "
+                "(guard(inflation=None)); otherwise check the operands' shapes.")
+    if trip.rule == "rank_promotion":
+        return ("add the missing axes explicitly (x[None, :]) or allow it "
+                "(guard(rank_promotion='allow')).")
+    parts = []
+    if hint:
+        parts.append(hint)
+    if estimate.stretched:
+        parts.append("operands were repeated to fit each other: check their shapes, chunk the "
+                     "operation, or reduce with np.einsum instead of materialising it")
+    if trip.capped:
+        parts.append("the limit is capped by what this process can allocate: free memory "
+                     "or run with more")
+    else:
+        parts.append("if this size is intended, raise the limit with guard(limit=...) "
+                     "or NUMGUARD_LIMIT")
+    return "; ".join(parts) + "."

@@ -1,25 +1,26 @@
 """What the guard does, scoped the way `np.errstate` is scoped.
 
-Settings live in a ContextVar: a `guard(...)` block (or decorated function) sees its
-own settings, nested blocks win over outer ones, and threads and asyncio tasks do
-not see each other's. Outside every block, the process defaults apply: those come
-from `configure(...)` and, at import, from the NUMGUARD_* environment variables.
-As with errstate, a new thread starts with the process defaults (before Python
-3.14 a thread does not inherit its creator's context).
+Settings live in a ContextVar: a `guard(...)` block (numguard.scope) sees its own
+settings, nested blocks win over outer ones, and threads and asyncio tasks do not see
+each other's. Outside every block the process defaults apply: those come from
+`configure(...)` and, at import, from the NUMGUARD_* environment variables. As with
+errstate, a new thread starts with the process defaults (before Python 3.14 a thread
+does not inherit its creator's context).
+
+Every Settings remembers where each value came from ("NUMGUARD_LIMIT",
+"guard(limit=...) at job.py:12", "default"), so a refusal can say why that limit holds.
 """
 
 from __future__ import annotations
 
-import functools
-import inspect
-import math
-import numbers
 import os
-import re
+import sys
 from collections.abc import Callable, Mapping
-from contextvars import ContextVar, Token
-from dataclasses import dataclass, fields, replace
-from typing import Any, TypeVar
+from contextvars import ContextVar
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from .limits import LIMIT_FORMS, Limit, parse_limit
 
 MODES = ("raise", "warn", "log", "off")
 RANK_PROMOTION = ("allow", "warn", "raise")
@@ -37,73 +38,6 @@ DEFAULT_LIMIT = "80%"
 #: byte limit already stops the incident at production size. Turn it on where toy
 #: data must reveal the bug: `inflation=2` (or NUMGUARD_INFLATION=2) in a test suite.
 DEFAULT_INFLATION: float | None = None
-
-_UNITS = {
-    "": 1, "b": 1,
-    "k": 1000, "kb": 1000, "m": 1000**2, "mb": 1000**2, "g": 1000**3, "gb": 1000**3,
-    "t": 1000**4, "tb": 1000**4, "p": 1000**5, "pb": 1000**5,
-    "kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 1024**4, "pib": 1024**5,
-}
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)(?:[eE]([+-]?\d+))?\s*([a-zA-Z]*)\s*$")
-_PERCENT = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*%\s*$")
-
-LIMIT_FORMS = (
-    "a byte count (536870912), a size with a unit ('512MiB', '2 GB', '1.5GiB'; "
-    "units B, KB, MB, GB, TB, PB, KiB, MiB, GiB, TiB, PiB), "
-    "or a share of available memory ('75%', from 0 to 100%)"
-)
-
-
-@dataclass(frozen=True, slots=True)
-class Limit:
-    """The most one operation may allocate: fixed bytes, or a share of available memory."""
-
-    nbytes: int | None
-    fraction: float | None
-    text: str
-
-    def resolve(self, available: int) -> int:
-        """The limit in bytes, given what the process can still allocate."""
-        if self.nbytes is not None:
-            return self.nbytes
-        return int(available * self.fraction)
-
-    def __str__(self) -> str:
-        return self.text
-
-
-def parse_limit(value: Any) -> Limit:
-    """A Limit from an int, a Limit, or a string such as '512MiB', '2 GB', '75%'."""
-    if isinstance(value, Limit):
-        return value
-    if isinstance(value, numbers.Real) and not isinstance(value, bool):
-        if not math.isfinite(value) or value < 1 or value != int(value):
-            raise ValueError(
-                f"invalid limit {value!r}: a byte count must be a positive whole number; "
-                f"expected {LIMIT_FORMS}"
-            )
-        return Limit(int(value), None, f"{int(value)} bytes")
-    if not isinstance(value, str):
-        raise ValueError(f"invalid limit {value!r}: expected {LIMIT_FORMS}")
-    percent = _PERCENT.match(value)
-    if percent:
-        share = float(percent.group(1))
-        if not 0 < share <= 100:
-            raise ValueError(f"invalid limit {value!r}: a share must be above 0% and at most 100%")
-        return Limit(None, share / 100, f"{share:g}%")
-    size = _SIZE.match(value)
-    unit = size and _UNITS.get(size.group(3).lower())
-    if not size or unit is None:
-        raise ValueError(f"invalid limit {value!r}: expected {LIMIT_FORMS}")
-    try:
-        number = float(size.group(1)) * 10.0 ** int(size.group(2) or 0) * unit
-    except OverflowError:
-        number = math.inf
-    if not math.isfinite(number) or number < 1:
-        raise ValueError(
-            f"invalid limit {value!r}: it must be a finite size of at least one byte"
-        )
-    return Limit(int(number), None, value.strip())
 
 
 def _check_mode(value: Any) -> str:
@@ -138,6 +72,8 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "rank_promotion": _check_rank_promotion,
 }
 
+DEFAULT_ORIGIN = "default"
+
 
 @dataclass(frozen=True, slots=True)
 class Settings:
@@ -147,10 +83,25 @@ class Settings:
     limit: Limit = parse_limit(DEFAULT_LIMIT)
     inflation: float | None = DEFAULT_INFLATION
     rank_promotion: str = "allow"
+    origins: tuple[tuple[str, Any], ...] = field(default=(), compare=False, repr=False)
+    """(setting, where it was set) pairs; a setting not listed has its default."""
 
-    def updated(self, **changes: Any) -> Settings:
-        """A copy with `changes` applied, each validated."""
-        return replace(self, **validate(changes))
+    def updated(self, origin: str | None = None, /, **changes: Any) -> Settings:
+        """A copy with `changes` applied, each validated, noted as set at `origin`."""
+        checked = validate(changes)
+        if origin is not None and checked:
+            kept = tuple((k, v) for k, v in self.origins if k not in checked)
+            checked["origins"] = kept + tuple((name, origin) for name in checked)
+        return replace(self, **checked)
+
+    def origin(self, name: str) -> str:
+        """Where setting `name` was set: "NUMGUARD_LIMIT", "configure() at job.py:3", ..."""
+        if name not in _CHECKS:
+            raise ValueError(f"unknown setting {name!r}: expected {', '.join(_CHECKS)}")
+        for key, where in self.origins:
+            if key == name:
+                return str(where)
+        return DEFAULT_ORIGIN
 
 
 def validate(changes: Mapping[str, Any]) -> dict[str, Any]:
@@ -159,9 +110,7 @@ def validate(changes: Mapping[str, Any]) -> dict[str, Any]:
     for name, value in changes.items():
         check = _CHECKS.get(name)
         if check is None:
-            raise TypeError(
-                f"unknown setting {name!r}: expected {', '.join(f.name for f in fields(Settings))}"
-            )
+            raise TypeError(f"unknown setting {name!r}: expected {', '.join(_CHECKS)}")
         checked[name] = check(value)
     return checked
 
@@ -185,123 +134,74 @@ def process_settings() -> Settings:
 #: backstop re-reads its thresholds there).
 configure_listeners: list[Callable[[Settings], None]] = []
 
+_OWN_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
-def configure(**settings: Any) -> Settings:
-    """Set the process defaults (what applies outside every `guard` block); returns them."""
+
+def caller_frame(depth: int = 2) -> tuple[str, int]:
+    """(file name, line) of the first caller outside numguard (a few frames at most)."""
+    frame = sys._getframe(depth)
+    while frame is not None and frame.f_code.co_filename.startswith(_OWN_DIR):
+        frame = frame.f_back  # type: ignore[assignment]
+    if frame is None:
+        return ("<unknown>", 0)
+    return (os.path.basename(frame.f_code.co_filename), frame.f_lineno or 0)
+
+
+def configure(settings: Settings | None = None, /, **changes: Any) -> Settings:
+    """Set the process defaults (what applies outside every `guard` block).
+
+    Parameters
+    ----------
+    settings : Settings, optional
+        Settings to restore as a whole, typically what an earlier call returned.
+    **changes
+        mode : {"raise", "warn", "log", "off"}
+        limit : int or str, a whole byte count, '512MiB', '2 GB' or '75%'
+        inflation : float or None, a factor of at least 1, or None (rule off)
+        rank_promotion : {"allow", "warn", "raise"}
+
+    Returns
+    -------
+    Settings
+        The previous process defaults, as `np.seterr` returns the old state, so a test
+        can restore them in one call: ``old = configure(limit="1GiB"); ...;
+        configure(old)``.
+    """
+    filename, lineno = caller_frame()
+    return _configure(settings, changes, f"configure() at {filename}:{lineno}")
+
+
+def _configure(settings: Settings | None, changes: Mapping[str, Any], origin: str) -> Settings:
+    """configure() for numguard's own callers (enable(), the environment) with their origin."""
     global _process
-    _process = _process.updated(**settings)
+    if settings is not None and not isinstance(settings, Settings):
+        raise TypeError(f"configure() takes a Settings as its only positional argument, "
+                        f"not {type(settings).__name__}")
+    previous = _process
+    base = previous if settings is None else settings
+    _process = base.updated(origin, **changes)
     for listener in list(configure_listeners):
         listener(_process)
-    return _process
+    return previous
 
 
-F = TypeVar("F", bound=Callable[..., Any])
+class BlockHooks:
+    """What runs when a `guard` block (or a guarded call) starts and ends.
+
+    `enter(settings)` runs after the block's settings are set and returns a handle;
+    `exit(handle)` runs before they are reset. The allocation backstop installs itself
+    here (numguard.backstop), so that plain NumPy allocations inside a block are judged
+    against the block's settings; settings.py itself imports nothing of it.
+    """
+
+    enter: Callable[[Settings], Any] | None = None
+    exit: Callable[[Any], None] | None = None
+
 
 #: Functions that may turn a MemoryError raised inside a guard block into a numguard
 #: error (the allocation backstop registers one): each returns the exception to raise
 #: from the original, or None.
 memory_error_translators: list[Callable[[MemoryError], BaseException | None]] = []
-
-
-def _raise_translated(error: BaseException | None) -> None:
-    """Raise the numguard error a translator makes of `error`, chained; else return."""
-    if not isinstance(error, MemoryError) or not memory_error_translators:
-        return
-    for translate in memory_error_translators:
-        replacement = translate(error)
-        if replacement is not None:
-            raise replacement from error
-
-
-class guard:
-    """Scoped settings: `with numguard.guard(limit="2GiB"):` or `@numguard.guard(mode="warn")`.
-
-    Settings not given are those in force when the block is entered. An instance
-    cannot be entered again while it is active (TypeError), as with np.errstate; as a
-    decorator it works on every call, in every thread.
-    """
-
-    __slots__ = ("_changes", "_token")
-
-    def __init__(self, **settings: Any) -> None:
-        self._changes = validate(settings)
-        self._token: Token | None = None
-
-    def __enter__(self) -> Settings:
-        if self._token is not None:
-            raise TypeError("Cannot enter `numguard.guard` twice.")
-        scoped = replace(get_settings(), **self._changes)
-        self._token = _scoped.set(scoped)
-        return scoped
-
-    def __exit__(self, exc_type: Any, error: BaseException | None, traceback: Any) -> None:
-        token, self._token = self._token, None
-        _scoped.reset(token)
-        _raise_translated(error)
-
-    def __call__(self, func: F) -> F:
-        changes = self._changes
-        if inspect.iscoroutinefunction(func):
-            return _guarded_coroutine(func, changes)  # type: ignore[return-value]
-        if inspect.isgeneratorfunction(func):
-            return _guarded_generator(func, changes)  # type: ignore[return-value]
-
-        @functools.wraps(func)
-        def guarded(*args: Any, **kwargs: Any) -> Any:
-            token = _scoped.set(replace(get_settings(), **changes))
-            try:
-                return func(*args, **kwargs)
-            except MemoryError as error:
-                _raise_translated(error)
-                raise
-            finally:
-                _scoped.reset(token)
-
-        return guarded  # type: ignore[return-value]
-
-
-def _guarded_coroutine(func: Callable[..., Any], changes: dict) -> Callable[..., Any]:
-    """`async def` bodies run when awaited: scope the settings around the await."""
-
-    @functools.wraps(func)
-    async def guarded(*args: Any, **kwargs: Any) -> Any:
-        token = _scoped.set(replace(get_settings(), **changes))
-        try:
-            return await func(*args, **kwargs)
-        except MemoryError as error:
-            _raise_translated(error)
-            raise
-        finally:
-            _scoped.reset(token)
-
-    return guarded
-
-
-def _guarded_generator(func: Callable[..., Any], changes: dict) -> Callable[..., Any]:
-    """A generator body runs on each resume: scope the settings around every step."""
-
-    @functools.wraps(func)
-    def guarded(*args: Any, **kwargs: Any) -> Any:
-        steps = func(*args, **kwargs)
-        sent: Any = None
-        thrown: BaseException | None = None
-        while True:
-            token = _scoped.set(replace(get_settings(), **changes))
-            try:
-                item = steps.throw(thrown) if thrown is not None else steps.send(sent)
-            except StopIteration as stop:
-                return stop.value
-            finally:
-                _scoped.reset(token)
-            try:
-                sent, thrown = (yield item), None
-            except GeneratorExit:
-                steps.close()
-                raise
-            except BaseException as error:  # noqa: BLE001 - forwarded into the generator
-                sent, thrown = None, error
-
-    return guarded
 
 
 #: Environment variables read at import, and the setting each one sets.
@@ -322,7 +222,7 @@ _ACCEPTED = {
 def settings_from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The settings the NUMGUARD_* variables ask for, validated.
 
-    ValueError names the variable, its value and the accepted forms.
+    ValueError names the variable, its value, what is wrong and the accepted forms.
     """
     environ = os.environ if environ is None else environ
     found: dict[str, Any] = {}
@@ -332,18 +232,39 @@ def settings_from_environment(environ: Mapping[str, str] | None = None) -> dict[
             continue
         try:
             found[name] = _CHECKS[name](_from_text(name, raw.strip()))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError) as error:
+            reason = str(error).split(";")[0].split(": ", 1)[-1]
+            why = "" if reason.startswith("expected") else f" ({reason})"
             raise ValueError(
-                f"{variable}={raw!r} is not valid: expected {_ACCEPTED[name]}"
+                f"{variable}={raw!r} is not valid{why}: expected {_ACCEPTED[name]}"
             ) from None
     return found
 
 
+def configure_from_environment(environ: Mapping[str, str] | None = None) -> Settings:
+    """Set the process defaults from NUMGUARD_*; each value's origin is its variable."""
+    global _process
+    found = settings_from_environment(environ)
+    updated = _process
+    for name, value in found.items():
+        variable = next(v for v, n in ENVIRONMENT.items() if n == name)
+        updated = updated.updated(variable, **{name: value})
+    previous, _process = _process, updated
+    for listener in list(configure_listeners):
+        listener(_process)
+    return previous
+
+
 def _from_text(name: str, raw: str) -> Any:
+    if not raw.isascii():
+        raise ValueError("only ASCII letters and digits are read")
     if name == "inflation":
         return None if raw.lower() in ("none", "off") else float(raw)
-    if name == "limit" and raw.isdigit():
-        return int(raw)
     if name in ("mode", "rank_promotion"):
         return raw.lower()
     return raw
+
+
+def settings_fields() -> tuple[str, ...]:
+    """The names of the settings, in order."""
+    return tuple(f.name for f in fields(Settings) if f.name != "origins")

@@ -151,7 +151,7 @@ def test_guard_blocks_override_the_variables():
 
 
 def test_settings_from_environment_directly():
-    from numguard import settings_from_environment
+    from numguard.settings import settings_from_environment
 
     assert settings_from_environment({}) == {}
     found = settings_from_environment({"NUMGUARD_MODE": "warn", "NUMGUARD_INFLATION": "none",

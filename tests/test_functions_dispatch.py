@@ -174,7 +174,7 @@ def test_inflation_applies_to_broadcasting_functions_only():
     col = numguard.wrap(np.ones((50, 1)))
     row = numguard.wrap(np.ones((1, 50)))
     with numguard.guard(inflation=2):
-        with pytest.raises(numguard.InflationError):
+        with pytest.raises(numguard.errors.InflationError):
             np.where(col > 0, col, row)
         np.concatenate([col, col, col])  # three times bigger, by design
         np.tile(row, (3, 1))
@@ -185,7 +185,7 @@ def test_rank_promotion_applies_to_where_not_dot():
     v = numguard.wrap(np.ones(4))
     with numguard.guard(rank_promotion="raise"):
         np.dot(a, v)
-        with pytest.raises(numguard.RankPromotionError):
+        with pytest.raises(numguard.errors.RankPromotionError):
             np.where(v > 0, a, 0.0)
 
 

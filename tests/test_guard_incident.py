@@ -21,7 +21,8 @@ import numpy as np
 import pytest
 
 import numguard
-from numguard import BroadcastMemoryError, format_bytes, wrap
+from numguard import BroadcastMemoryError, wrap
+from numguard.memory import format_bytes
 
 M, N = 5_000_000, 200_000
 #: The documented defaults, spelled out, so that NUMGUARD_* in the test environment
@@ -87,7 +88,7 @@ def test_inflation_catches_the_incident_on_toy_data():
     """The structural signature shows at any size: 5 profiles, 4 clusters."""
     profiles = wrap(np.ones((5, 1)))
     weights = np.ones((1, 4))
-    with numguard.guard(inflation=2), pytest.raises(numguard.InflationError):
+    with numguard.guard(inflation=2), pytest.raises(numguard.errors.InflationError):
         profiles * weights
 
 

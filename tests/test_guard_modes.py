@@ -20,18 +20,9 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays, mutually_broadcastable_shapes
 
 import numguard
-from numguard import (
-    BroadcastMemoryError,
-    Estimate,
-    GuardedArray,
-    InflationError,
-    InflationWarning,
-    NumguardError,
-    NumguardWarning,
-    RankPromotionError,
-    RankPromotionWarning,
-    wrap,
-)
+from numguard import BroadcastMemoryError, GuardedArray, NumguardError, NumguardWarning, wrap
+from numguard.errors import InflationError, InflationWarning, RankPromotionError, RankPromotionWarning
+from numguard.estimate import Estimate
 
 
 pytestmark = pytest.mark.usefixtures("unchanged_defaults")

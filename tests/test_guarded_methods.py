@@ -654,9 +654,9 @@ def test_rank_promotion_and_inflation_apply_only_where_operands_broadcast():
         assert_same(g.repeat(5), np.ones(5000))
         g.dot(np.ones(100))
         np.ones((100, 1)).view(GuardedArray).dot(np.ones((1, 100)))
-        with pytest.raises(numguard.RankPromotionError):
+        with pytest.raises(numguard.errors.RankPromotionError):
             (np.arange(6).reshape(2, 3) % 2).view(GuardedArray).choose([np.ones(3), 0])
-    with numguard.guard(inflation=2), pytest.raises(numguard.InflationError):
+    with numguard.guard(inflation=2), pytest.raises(numguard.errors.InflationError):
         np.zeros((100, 1), int).view(GuardedArray).choose([np.ones((1, 100)), 0])
     with numguard.guard(inflation=2):
         np.repeat(g, 5)  # the array-function path agrees

@@ -7,7 +7,8 @@ import threading
 import numpy as np
 import pytest
 
-from numguard import BroadcastMemoryError, Limit, Settings, configure, get_settings, guard, wrap
+from numguard import MemoryLimitError, BroadcastMemoryError, Settings, configure, get_settings, guard, wrap
+from numguard.limits import Limit
 from numguard.settings import parse_limit
 
 GiB, MiB = 1024**3, 1024**2
@@ -94,7 +95,7 @@ def test_limits_are_enforced_exactly():
         wrap(np.ones((128, 1))) * np.ones(1)  # exactly 1024 B: allowed
         with pytest.raises(BroadcastMemoryError):
             wrap(np.ones((129, 1))) * np.ones(1)  # 1032 B
-        with pytest.raises(BroadcastMemoryError):
+        with pytest.raises(MemoryLimitError):
             wrap(np.ones(129)) + wrap(np.ones(129))  # the two-array hot path too
 
 
@@ -188,7 +189,7 @@ def test_guard_restores_after_an_exception():
         with guard(mode="off"):
             raise KeyError("boom")
     assert get_settings() == before
-    with pytest.raises(BroadcastMemoryError):
+    with pytest.raises(MemoryLimitError):
         with guard(limit=8):
             wrap(np.ones(10)) + 1
     assert get_settings() == before
@@ -310,10 +311,12 @@ def test_one_decorator_instance_in_many_threads_at_once():
 
 # -- configure() and get_settings() -----------------------------------------------------
 
-def test_configure_sets_process_defaults():
-    s = configure(limit="7MiB", mode="warn")
-    assert isinstance(s, Settings)
-    assert get_settings() is s
+def test_configure_sets_process_defaults_and_returns_the_previous_ones():
+    before = get_settings()
+    previous = configure(limit="7MiB", mode="warn")
+    assert isinstance(previous, Settings)
+    assert previous is before  # as np.seterr returns the old state
+    s = get_settings()
     assert (s.limit.nbytes, s.mode) == (7 * MiB, "warn")
     configure(inflation=4)
     assert get_settings().limit.nbytes == 7 * MiB  # other defaults kept

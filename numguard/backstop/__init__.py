@@ -92,7 +92,8 @@ def enable(**settings: Any) -> Settings:
     """
     global _active_judge, _armed, _atexit_registered
     with _lock:
-        current = configure(**settings)
+        configure(**settings)
+        current = _settings.process_settings()
         if current.mode == "off":
             disable()
             return current
