@@ -66,7 +66,7 @@ def run_info(arguments: argparse.Namespace) -> int:
     """Versions, the settings in force and where each came from, the backstop, the budget."""
     reading = budget()
     settings = process_settings()
-    rows = settings_rows(settings, os.environ, reading)
+    rows = settings_rows(settings, reading)
     armed, why = backstop_state(os.environ)
     if arguments.json:
         report = {
@@ -89,10 +89,11 @@ def run_info(arguments: argparse.Namespace) -> int:
     return 0
 
 
-def settings_rows(settings: Settings, environ: Mapping[str, str], reading: Budget) -> list[tuple[str, str, str]]:
-    """(name, value, origin) for each setting, the limit resolved against the budget."""
+def settings_rows(settings: Settings, reading: Budget) -> list[tuple[str, str, str]]:
+    """(name, value, origin) for each setting, the limit resolved against the budget; the
+    origin is what Settings records ("NUMGUARD_LIMIT", "configure() at job.py:3", "default")."""
     rows = []
-    for variable, name in ENVIRONMENT.items():
+    for name in ENVIRONMENT.values():
         value = getattr(settings, name)
         if name == "limit" and value.fraction is not None:
             text = f"{value} of {format_bytes(reading.available)} available = {format_bytes(value.resolve(reading.available))}"
@@ -100,26 +101,13 @@ def settings_rows(settings: Settings, environ: Mapping[str, str], reading: Budge
             text = "none (rule off)" if value is None else f"{value:g}"
         else:
             text = str(value)
-        rows.append((name, text, origin_of(settings, name, variable, environ)))
+        rows.append((name, text, settings.origin(name)))
     return rows
 
 
 def _plain(value: object) -> object:
     """A setting as JSON: the limit as written ('80%', '2GiB'), the others as they are."""
     return value if value is None or isinstance(value, (str, int, float)) else str(value)
-
-
-def origin_of(settings: Settings, name: str, variable: str, environ: Mapping[str, str]) -> str:
-    """Where a setting came from: Settings.origin when numguard records it, else inferred
-    (the variable when it is set, the default when the value is the default)."""
-    recorded = getattr(settings, "origin", None)
-    if callable(recorded):
-        return str(recorded(name))
-    if environ.get(variable, "").strip():
-        return variable
-    if getattr(settings, name) == getattr(Settings(), name):
-        return "default"
-    return "configure()"
 
 
 def backstop_state(environ: Mapping[str, str]) -> tuple[bool, str]:
