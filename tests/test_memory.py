@@ -40,6 +40,26 @@ def by_name(reading: Budget) -> dict[str, Source]:
 # -- format_bytes and the model ------------------------------------------------------------
 
 
+def test_budget_describe_is_the_one_report() -> None:
+    cgroup = Source("cgroup v2 memory.max of /app", GiB, 2 * GiB, GiB, "/sys/fs/cgroup/app/memory.max")
+    skipped = Source("RLIMIT_AS", None, origin="getrlimit(RLIMIT_AS)", note="no limit (unlimited)")
+    reading = Budget.from_sources((cgroup, skipped), taken_at=0.0)
+    assert str(reading) == reading.describe() == "\n".join(
+        [
+            f"available: 1.0 GiB ({GiB} bytes)",
+            "binding:   cgroup v2 memory.max of /app: 2.0 GiB limit, 1.0 GiB in use, 1.0 GiB available",
+            "",
+            "sources (smallest available wins; * binds):",
+            "* cgroup v2 memory.max of /app",
+            "    available 1.0 GiB, limit 2.0 GiB, in use 1.0 GiB",
+            "    from /sys/fs/cgroup/app/memory.max",
+            "  RLIMIT_AS",
+            "    no limit (unlimited)",
+            "    from getrlimit(RLIMIT_AS)",
+        ]
+    )
+
+
 @pytest.mark.parametrize(
     ("n", "text"),
     [

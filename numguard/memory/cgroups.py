@@ -12,12 +12,14 @@ above it are invisible from here (cgroup v1's hierarchical_memory_limit still re
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 
 from .files import FileReader, Unreadable
 
 DEFAULT_PROC_ROOT = "/proc"
 DEFAULT_CGROUP_ROOT = "/sys/fs/cgroup"
+_OCTAL_ESCAPE = re.compile(r"\\([0-3][0-7]{2})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +183,8 @@ def _reroot(mount_point: str, cgroup_root: str) -> str:
 
 
 def _unescape(field: str) -> str:
-    """mountinfo writes space, tab, newline and backslash as octal escapes."""
+    """mountinfo writes space, tab, newline and backslash as octal escapes ('\\040');
+    only those are decoded, so a stray backslash cannot make the line fail."""
     if "\\" not in field:
         return field
-    return field.encode().decode("unicode_escape").encode("latin-1").decode("utf-8", "replace")
+    return _OCTAL_ESCAPE.sub(lambda match: chr(int(match.group(1), 8)), field)

@@ -3,7 +3,10 @@
 A refresh re-reads the same few files many times, so ``FileReader(keep_open=True)`` keeps
 one descriptor per file and re-reads it with ``os.pread`` at offset 0 (procfs and cgroupfs
 regenerate the contents on every read). Every failure becomes ``Unreadable`` with a short
-note for the report; callers turn it into a skipped Source.
+note for the report; callers turn it into a skipped Source. That includes failures other
+than OSError (a MemoryError while reading /proc under memory pressure): a budget reading
+must never be what breaks the user's operation. Values are parsed strictly: a figure that
+is negative, not a plain ASCII integer, or missing its unit is malformed, never trusted.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ class FileReader:
         except FileNotFoundError:
             self._forget(path)
             raise Unreadable("missing") from None
-        except OSError as error:
+        except Exception as error:  # OSError, and MemoryError under pressure, alike
             self._forget(path)
             raise Unreadable(f"unreadable: {type(error).__name__}") from None
 
@@ -76,12 +79,15 @@ def _close_quietly(descriptor: int) -> None:
 
 
 def parse_int(data: bytes) -> int:
-    """A file holding one integer, such as memory.current or memory.limit_in_bytes."""
+    """A file holding one byte count, such as memory.current or memory.limit_in_bytes.
+
+    Only ASCII digits: a sign, an underscore or a fraction is malformed (the kernel writes
+    none of them; a negative figure would refuse everything, a fraction be made up).
+    """
     text = data.strip()
-    try:
-        return int(text)
-    except ValueError:
-        raise Unreadable(f"malformed: {_shorten(text)!r}") from None
+    if not text.isdigit():  # bytes.isdigit() is ASCII-only
+        raise Unreadable(f"malformed: {_shorten(text)!r}")
+    return int(text)
 
 
 def keyed_value(data: bytes, key: bytes) -> bytes:
@@ -105,9 +111,10 @@ def keyed_int(data: bytes, key: bytes) -> int:
 def keyed_kib(data: bytes, key: bytes) -> int:
     """A 'Key:   123 kB' line, as in /proc/meminfo and /proc/self/status, in bytes."""
     value = keyed_value(data, key).strip()
-    if value.endswith(b"kB"):
-        value = value[:-2]
-    return parse_int(value) * 1024
+    if not value.endswith(b"kB"):
+        name = key.decode("ascii", "replace").strip(": ")
+        raise Unreadable(f"malformed: {name} {_shorten(value)!r} has no kB unit")
+    return parse_int(value[:-2]) * 1024
 
 
 def _shorten(text: bytes) -> str:

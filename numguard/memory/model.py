@@ -69,15 +69,16 @@ class Budget:
         return cls(available, sources, binding.describe(), binding, taken_at)
 
     def describe(self) -> str:
-        """A multi-line report: the figure, what binds, then every source considered."""
+        """The one budget report (``python -m numguard info`` prints it): the figure, what
+        binds, then every source considered with its figures, note and origin."""
         lines = [
-            f"available: {format_bytes(self.available)}",
+            f"available: {format_bytes(self.available)} ({self.available} bytes)",
             f"binding:   {self.binding}",
-            "sources (smallest available wins):",
+            "",
+            "sources (smallest available wins; * binds):",
         ]
         for source in self.sources:
-            mark = "*" if source is self.binding_source else " "
-            lines.append(f"  {mark} {source.describe()}")
+            lines.extend(_source_lines(source, source is self.binding_source))
         return "\n".join(lines)
 
     __str__ = describe
@@ -95,3 +96,17 @@ class Budget:
                 for source in self.sources
             ],
         }
+
+
+def _source_lines(source: Source, binds: bool) -> list[str]:
+    """A source in the report: its name (starred if it binds), its figures, where it was read."""
+    figures = [
+        f"{label} {format_bytes(value)}"
+        for label, value in (("available", source.available), ("limit", source.limit), ("in use", source.used))
+        if value is not None
+    ]
+    detail = ", ".join(figures + ([source.note] if source.note else []))
+    lines = [f"{'*' if binds else ' '} {source.name}", f"    {detail}"]
+    if source.origin:
+        lines.append(f"    from {source.origin}")
+    return lines

@@ -36,7 +36,7 @@ from collections.abc import Callable
 
 from .cgroups import DEFAULT_CGROUP_ROOT, DEFAULT_PROC_ROOT
 from .files import FileReader
-from .model import Budget
+from .model import Budget, Source
 from .sources import Probe, discover_probes, measure
 from .units import MiB
 
@@ -108,16 +108,29 @@ class BudgetMonitor:
             return self._read()
 
     def _read(self) -> Budget:
-        pid = os.getpid()
-        if pid != self._pid:  # first use, or a forked child holding its parent's descriptors
-            self._reader.close()
-            self._probes = discover_probes(self.proc_root, self.cgroup_root)
-            self._pid = pid
-        budget = measure(self._probes, self._reader, self._clock)
+        try:
+            pid = os.getpid()
+            if pid != self._pid:  # first use, or a forked child holding its parent's descriptors
+                self._reader.close()
+                self._probes = discover_probes(self.proc_root, self.cgroup_root)
+                self._pid = pid
+            budget = measure(self._probes, self._reader, self._clock)
+        except Exception as error:  # noqa: BLE001 - the judged operation must not fail here
+            return self._unread(error)
         small = max(self.small_floor, budget.available // self.small_divisor)
         large = budget.available // self.large_divisor
         self._state = (budget, small, large, budget.taken_at + self.max_age)
         return budget
+
+    def _unread(self, error: Exception) -> Budget:
+        """The last reading when a refresh failed as a whole (every probe already records
+        its own failures, so this takes a MemoryError in the reading itself); with no
+        reading yet, a Budget that assumes no limit. Nothing is cached: the next call retries."""
+        self._pid = None  # rediscover next time
+        if self._state is not None:
+            return self._state[0]
+        failed = Source("budget reading", None, note=f"failed: {type(error).__name__}")
+        return Budget.from_sources((failed,), 0.0)
 
     def _after_fork_in_child(self) -> None:
         # A lock held by another thread at fork time would never be released in the child.

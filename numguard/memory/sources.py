@@ -1,9 +1,13 @@
 """The readers behind each Source, and ``budget()``: one fresh reading of all of them.
 
 Each probe is built once by discovery (which files, which cgroups) and then read on every
-refresh; ``read`` never raises, a file that fails becomes a Source with available=None and
-a note. Limits are read first and the usage files only when there is a limit, so a
-refresh on an unconstrained machine reads little more than /proc/meminfo.
+refresh; a file that fails becomes a Source with available=None and a note. Limits are read
+first and the usage files only when there is a limit, so a refresh on an unconstrained
+machine reads little more than /proc/meminfo.
+
+Nothing here may break the operation being judged: ``measure`` records any exception a
+probe raises (a MemoryError under pressure, a bug) as that probe's failed Source, and a
+failed discovery as failed cgroup Sources, so the other sources decide.
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ NO_LIMIT_FROM = 2**60
 
 
 class Probe(Protocol):
+    name: str  # what a failure of the whole probe is reported as
+
     def read(self, reader: FileReader) -> tuple[Source, ...]: ...
 
 
@@ -39,6 +45,7 @@ class Fixed:
 
     def __init__(self, source: Source) -> None:
         self.source = source
+        self.name = source.name
 
     def read(self, reader: FileReader) -> tuple[Source, ...]:
         return (self.source,)
@@ -59,6 +66,8 @@ class HostMemAvailable:
             available = keyed_kib(data, b"MemAvailable:")
         except Unreadable as error:
             return (Source(self.name, None, origin=self.path, note=error.note),)
+        if available > total:
+            return (Source(self.name, None, total, origin=self.path, note="malformed: MemAvailable above MemTotal"),)
         return (Source(self.name, available, total, total - available, self.path),)
 
 
@@ -69,6 +78,7 @@ class CgroupV2Level:
 
     def __init__(self, level: CgroupLevel) -> None:
         self.level = level
+        self.name = f"cgroup v2 memory of {level.cgroup_path}"
         # Names and paths are fixed at discovery: a refresh only reads and compares.
         self.limits = tuple(
             (f"cgroup v2 {filename} of {level.cgroup_path}", os.path.join(level.directory, filename))
@@ -94,6 +104,7 @@ class CgroupV1Level:
 
     def __init__(self, level: CgroupLevel, with_hierarchical_limit: bool) -> None:
         self.level = level
+        self.name = f"cgroup v1 memory of {level.cgroup_path}"
         self.stat_path = os.path.join(level.directory, "memory.stat")
         self.usage_path = os.path.join(level.directory, "memory.usage_in_bytes")
         limit_path = os.path.join(level.directory, "memory.limit_in_bytes")
@@ -143,8 +154,10 @@ class ProcessRlimit:
         origin = f"getrlimit({self.name})"
         try:
             soft, _hard = (self.getrlimit or resource.getrlimit)(self.limit_id)
-        except (OSError, ValueError) as error:
+        except Exception as error:  # OSError, ValueError, or whatever a platform raises
             return (Source(self.name, None, origin=origin, note=f"unreadable: {type(error).__name__}"),)
+        if not isinstance(soft, int):
+            return (Source(self.name, None, origin=origin, note=f"malformed: {soft!r}"),)
         if soft == resource.RLIM_INFINITY or soft < 0:
             return (Source(self.name, None, origin=origin, note="no limit (unlimited)"),)
         origin = f"{origin} - {self.status_key.decode().rstrip(':')} in {self.status_path}"
@@ -217,14 +230,23 @@ def discover_probes(
     """Every source worth reading on this system, in report order."""
     if not platform.startswith("linux"):
         return (PsutilVirtualMemory(),)
-    v1, v2 = find_memory_hierarchies(proc_root, cgroup_root)
     return (
         HostMemAvailable(proc_root),
-        *_cgroup_probes(v2, lambda level, own: CgroupV2Level(level)),
-        *_cgroup_probes(v1, CgroupV1Level),
+        *_discover_cgroup_probes(proc_root, cgroup_root),
         ProcessRlimit("RLIMIT_AS", resource.RLIMIT_AS, b"VmSize:", proc_root),
         ProcessRlimit("RLIMIT_DATA", resource.RLIMIT_DATA, b"VmData:", proc_root),
     )
+
+
+def _discover_cgroup_probes(proc_root: str, cgroup_root: str) -> list[Probe]:
+    """The cgroup probes, v2 then v1; a discovery that fails is reported, not raised."""
+    try:
+        v1, v2 = find_memory_hierarchies(proc_root, cgroup_root)
+        return [*_cgroup_probes(v2, lambda level, own: CgroupV2Level(level)), *_cgroup_probes(v1, CgroupV1Level)]
+    except Exception as error:  # noqa: BLE001 - any failure is that source's, not the user's
+        note = f"discovery failed: {_error_text(error)}"
+        origin = os.path.join(proc_root, "self", "cgroup")
+        return [Fixed(Source(f"cgroup v{version} memory", None, origin=origin, note=note)) for version in (2, 1)]
 
 
 def _cgroup_probes(
@@ -252,11 +274,41 @@ def measure(
     clock: Callable[[], float] = time.monotonic,
 ) -> Budget:
     """Read every probe; psutil steps in when not one figure could be read."""
-    sources = tuple(source for probe in probes for source in probe.read(reader))
+    sources = tuple(source for probe in probes for source in _read_safely(probe, reader))
     nothing_read = all(source.available is None for source in sources)
     if nothing_read and not any(isinstance(probe, PsutilVirtualMemory) for probe in probes):
-        sources += PsutilVirtualMemory().read(reader)
+        sources += _read_safely(PsutilVirtualMemory(), reader)
     return Budget.from_sources(sources, clock())
+
+
+def _read_safely(probe: Probe, reader: FileReader) -> tuple[Source, ...]:
+    """The probe's Sources, or one failed Source: a probe's failure is never the user's."""
+    try:
+        sources = probe.read(reader)
+        for source in sources:
+            if not _plausible(source):
+                break
+        else:
+            return sources
+        note = "failed: malformed figures"
+    except Exception as error:  # noqa: BLE001 - MemoryError, RuntimeError, TypeError alike
+        note = f"failed: {_error_text(error)}"
+    return (Source(getattr(probe, "name", type(probe).__name__), None, note=note),)
+
+
+def _plausible(source: Source) -> bool:
+    """Figures that are whole, non-negative byte counts (or absent): anything else is not trusted."""
+    if type(source) is not Source:
+        return False
+    for value in (source.available, source.limit, source.used):
+        if value is not None and (type(value) is not int or value < 0):
+            return False
+    return True
+
+
+def _error_text(error: BaseException) -> str:
+    text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def budget(
