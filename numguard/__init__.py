@@ -7,6 +7,8 @@ process switch (`enable()`, or any NUMGUARD_* environment variable at start-up).
 `budget()` says how much memory this process can really use.
 """
 
+import sys
+
 from numguard.guarded import GuardedArray, unwrap, wrap
 from numguard.backstop import disable, enable
 from numguard.errors import (
@@ -40,6 +42,23 @@ __all__ = [
     "wrap",
 ]
 
-# The process defaults from NUMGUARD_* (a bad value stops the import with a clear error).
-configure_from_environment()
+
+
+def _started_as_numguard_cli() -> bool:
+    """Whether `python -m numguard` is importing this package: runpy sets argv[0] to "-m"
+    while it imports the package of the module it runs, and orig_argv names the module."""
+    if sys.argv[:1] != ["-m"]:
+        return False
+    given = sys.orig_argv
+    return any(arg == "-mnumguard" or (arg == "-m" and given[i + 1:i + 2] == ["numguard"])
+               for i, arg in enumerate(given))
+
+
+# The process defaults from NUMGUARD_* (a bad value stops the import with a clear error;
+# under `python -m numguard` the command line reports it itself, in one line, exit 2).
+try:
+    configure_from_environment()
+except ValueError:
+    if not _started_as_numguard_cli():
+        raise
 del configure_from_environment
