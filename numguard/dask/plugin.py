@@ -20,6 +20,7 @@ settings as they were (re-armed if they were armed before, e.g. by NUMGUARD_MODE
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import threading
@@ -100,7 +101,7 @@ class NumguardPlugin(WorkerPlugin):
                  "guarded_executors": sorted(originals)}
         log.info("numguard: worker %s armed, limit %s per allocation: %s",
                  worker.address, derived.limit, derived.rule)
-        _send(worker, armed)
+        _send_when_running(worker, armed)
 
     def teardown(self, worker: Worker) -> None:
         entry = self._workers.pop(id(worker), None)
@@ -193,6 +194,35 @@ def _send(worker: Worker, event: dict[str, Any]) -> None:
         worker.log_event(TOPIC, event)
     except Exception as error:  # noqa: BLE001 - a closing worker: the log still has it
         log.debug("numguard: could not send an event from %s: %r", worker.address, error)
+
+
+_pending: set[asyncio.Task] = set()
+
+
+def _send_when_running(worker: Worker, event: dict[str, Any]) -> None:
+    """Send now, or once the worker has joined its scheduler (a --preload runs before;
+    distributed silently drops what a worker sends while it is not connected)."""
+    if _is_running(worker):
+        _send(worker, event)
+        return
+
+    async def when_running() -> None:
+        for _ in range(1200):  # up to a minute: a worker that never joins sends nothing
+            await asyncio.sleep(0.05)
+            if _is_running(worker):
+                _send(worker, event)
+                return
+
+    try:
+        task = asyncio.get_running_loop().create_task(when_running())
+    except RuntimeError:  # setup outside the worker's event loop: nothing to wait with
+        return
+    _pending.add(task)
+    task.add_done_callback(_pending.discard)
+
+
+def _is_running(worker: Worker) -> bool:
+    return getattr(worker.status, "name", "") == "running"
 
 
 class ProcessArming:
