@@ -125,7 +125,7 @@ def test_importing_numguard_does_not_import_dask():
 def client():
     with distributed.LocalCluster(
         processes=True, n_workers=1, threads_per_worker=2, memory_limit="600MiB",
-        dashboard_address=None, silence_logs=logging.ERROR,
+        dashboard_address=":0", silence_logs=logging.ERROR,
     ) as cluster, distributed.Client(cluster, timeout=TIMEOUT) as client:
         client.register_plugin(NumguardPlugin())
         yield client
@@ -245,7 +245,7 @@ def test_preload_and_pre_spawn_environ_arm_a_worker():
     with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}), \
             distributed.LocalCluster(
                 processes=True, n_workers=1, threads_per_worker=1, memory_limit="600MiB",
-                dashboard_address=None, silence_logs=logging.ERROR,
+                dashboard_address=":0", silence_logs=logging.ERROR,
                 preload=["numguard.dask"],
             ) as cluster, distributed.Client(cluster, timeout=TIMEOUT) as client:
         armed = wait_for(lambda: [e for _, e in client.get_events("numguard")
@@ -256,3 +256,14 @@ def test_preload_and_pre_spawn_environ_arm_a_worker():
             future.result(timeout=TIMEOUT)
 
 
+
+
+def test_example_runs():
+    import subprocess
+    import sys
+    example = os.path.join(os.path.dirname(__file__), "..", "examples", "dask_cluster.py")
+    out = subprocess.run([sys.executable, example], capture_output=True, text=True,
+                         timeout=180, check=True)
+    assert "MemoryError: numguard backstop: refused" in out.stdout
+    assert "same worker afterwards: True" in out.stdout
+    assert "a sane graph passes" in out.stdout
