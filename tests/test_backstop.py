@@ -16,7 +16,7 @@ import pytest
 
 import numguard
 from numguard import backstop
-from numguard.backstop import _capsule, _judge
+from numguard.backstop import _capsule, _control, _judge
 from numguard.memory import budget
 from numguard.settings import get_settings
 
@@ -66,7 +66,7 @@ def test_enable_disable_round_trip(restore):
 
 def test_the_c_helper_is_what_runs():
     # CI builds it; the ctypes fallback has its own test in a child process.
-    backstop._load_backend()
+    _control.controller.load()
     assert backstop.status()["backend"] == "c"
 
 
