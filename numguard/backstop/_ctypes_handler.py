@@ -130,10 +130,10 @@ def _build(original: _Handler) -> tuple[_Handler, tuple[object, ...]]:
     return handler, callbacks
 
 
-# The installed handler and its callbacks: kept alive for the life of the process, since
-# arrays allocated while armed may outlive any later uninstall (they hold the capsule,
-# not this struct, but a thread may be inside a callback while another uninstalls).
-_keep: list[object] = []
+# The handler built for each wrapped handler's address, and its callbacks: kept for the
+# life of the process (a thread may be inside a callback while another uninstalls), and
+# reused when guard blocks install and remove the backstop again and again.
+_built: dict[int, tuple[_Handler, tuple[object, ...]]] = {}
 
 
 def install(capsule: object) -> bool:
@@ -150,8 +150,9 @@ def install(capsule: object) -> bool:
         getattr(original.allocator, name) for name in ("malloc", "calloc", "realloc", "free")
     ):
         raise RuntimeError(f"unsupported memory handler {original.name!r}")
-    handler, callbacks = _build(original)
-    _keep.append((handler, callbacks))
+    if address not in _built:
+        _built[address] = _build(original)
+    handler = _built[address][0]
     if _api.PyCapsule_SetPointer(capsule, ctypes.addressof(handler)) != 0:
         raise RuntimeError("PyCapsule_SetPointer failed")
     _capsule, _wrapped = capsule, address
