@@ -238,18 +238,23 @@ class Backstop:
                 self._pushed = None
 
     def after_fork_in_child(self) -> None:
+        """A new lock, and only the forking thread's blocks (the others' threads are gone).
+
+        A thread of the parent may have been half-way through the bookkeeping: the
+        counts are rebuilt from the blocks kept, and the bound is pushed afresh.
+        """
         self.lock = threading.RLock()
         me = threading.get_ident()
-        for token, (fast, ident) in list(self._live.items()):
-            if ident != me:  # that thread does not exist in the child
-                del self._live[token]
-                left = self._counts[fast] - 1
-                if left:
-                    self._counts[fast] = left
-                else:
-                    del self._counts[fast]
+        self._live = {token: entry for token, entry in list(self._live.items())
+                      if entry[1] == me}
+        counts: dict[int, int] = {}
+        for fast, _ in self._live.values():
+            counts[fast] = counts.get(fast, 0) + 1
+        self._counts = counts
         try:
-            self._push()
+            if self.backend is not None:  # the flag may lag the capsule by one statement
+                self.installed = bool(self.backend.state()["installed"])
+            self._push(force=True)
             self._uninstall_if_unused()
         except Exception:  # noqa: BLE001, S110 - a lower bound only costs Python calls
             pass

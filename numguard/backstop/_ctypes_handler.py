@@ -138,11 +138,17 @@ _built: dict[int, tuple[_Handler, tuple[object, ...]]] = {}
 
 def install(capsule: object) -> bool:
     global _capsule, _wrapped
+    if _capsule is not None and not _points_at_ours():  # a fork interrupted uninstall()
+        _capsule = _wrapped = None
     if _capsule is not None:
         if _capsule is capsule:
             return False
         raise RuntimeError("the backstop is installed on another capsule")
     address = _api.PyCapsule_GetPointer(capsule, b"mem_handler")
+    for wrapped, (built, _) in _built.items():
+        if ctypes.addressof(built) == address:  # ours: a fork interrupted install()
+            _capsule, _wrapped = capsule, wrapped
+            return False
     original = _Handler.from_address(address)
     if original.name.decode(errors="replace").startswith("numguard_backstop"):
         raise RuntimeError("the capsule already points at a numguard backstop")
@@ -157,6 +163,12 @@ def install(capsule: object) -> bool:
         raise RuntimeError("PyCapsule_SetPointer failed")
     _capsule, _wrapped = capsule, address
     return True
+
+
+def _points_at_ours() -> bool:
+    built = _built.get(_wrapped) if _wrapped is not None else None
+    return built is not None and _api.PyCapsule_GetPointer(
+        _capsule, b"mem_handler") == ctypes.addressof(built[0])
 
 
 def uninstall() -> bool:
@@ -180,5 +192,5 @@ def state() -> dict[str, object]:
     wraps = ""
     if _wrapped is not None:
         wraps = _Handler.from_address(_wrapped).name.decode(errors="replace")
-    return {"installed": _capsule is not None, "wraps": wraps, "fast_max": _fast_max,
+    return {"installed": _capsule is not None and _points_at_ours(), "wraps": wraps, "fast_max": _fast_max,
             "hard_max": _hard_max, "decide": _decide, **_counts}
