@@ -134,7 +134,7 @@ FORKS = """
             except BaseException:
                 import traceback; traceback.print_exc()
                 os._exit(4)
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 30
         while True:
             finished, status = os.waitpid(pid, os.WNOHANG)
             if finished:
