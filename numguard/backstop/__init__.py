@@ -101,6 +101,10 @@ def _at_exit() -> None:
 
 
 # Wired once, at import: settings.py knows nothing of the backstop.
+try:
+    controller.load()
+except Exception:  # noqa: BLE001, S110 - enable() and guard blocks report it when used
+    pass
 BlockHooks.enter = controller.enter_block
 BlockHooks.exit = controller.exit_block
 configure_listeners.append(controller.follow)

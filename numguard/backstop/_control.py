@@ -73,6 +73,7 @@ class Backstop:
         self._tokens = itertools.count(1)
         self._pushed: tuple[int, int] | None = None
         self._hook_failed = False
+        self._last_threshold: tuple[Any, str, int] | None = None
 
     # -- the process: enable() / disable() -------------------------------------------
 
@@ -135,22 +136,34 @@ class Backstop:
     def enter_block(self, settings: Settings) -> int | None:
         """Register a block's fast threshold; returns its token (None: nothing to judge)."""
         try:
-            fast = thresholds(settings)[0]
+            fast = self._block_threshold(settings)
             if fast >= UNLIMITED:
                 return None
             with self.lock:
                 token = next(self._tokens)
                 self._live[token] = (fast, threading.get_ident())
-                self._counts[fast] = self._counts.get(fast, 0) + 1
+                counts = self._counts
+                counts[fast] = counts.get(fast, 0) + 1
                 if not self.installed:
-                    self.load()
-                    self._install()
-                if self._pushed is None or fast < self._pushed[0]:
+                    self._install()  # pushes the bounds first
+                elif self._pushed is None or fast < self._pushed[0]:
                     self._push()
                 return token
         except Exception as error:  # noqa: BLE001 - a block must run even if this fails
             self._report_hook_failure(error)
             return None
+
+    def _block_threshold(self, settings: Settings) -> int:
+        # A guard instance or decorator hands the same Limit object on every entry: a
+        # fixed limit's threshold is remembered (a share's follows the budget).
+        limit, mode = settings.limit, settings.mode
+        cached = self._last_threshold
+        if cached is not None and cached[0] is limit and cached[1] == mode:
+            return cached[2]
+        fast = thresholds(settings)[0]
+        if limit.nbytes is not None:
+            self._last_threshold = (limit, mode, fast)
+        return fast
 
     def exit_block(self, token: int) -> None:
         try:
@@ -158,15 +171,17 @@ class Backstop:
                 entry = self._live.pop(token, None)
                 if entry is None:
                     return
+                counts = self._counts
                 fast = entry[0]
-                left = self._counts[fast] - 1
+                left = counts[fast] - 1
                 if left:
-                    self._counts[fast] = left
+                    counts[fast] = left
                     return
-                del self._counts[fast]
-                if self._pushed is not None and fast <= self._pushed[0]:
+                del counts[fast]
+                if not self._live and not self.armed:
+                    self._uninstall()  # the next install pushes the bounds afresh
+                elif self._pushed is not None and fast <= self._pushed[0]:
                     self._push()
-                self._uninstall_if_unused()
         except Exception as error:  # noqa: BLE001 - leaving a block must never fail
             self._report_hook_failure(error)
 
@@ -187,8 +202,13 @@ class Backstop:
     # -- the handler ------------------------------------------------------------------
 
     def load(self) -> None:
+        """Import the handler module and find NumPy's capsule (at numguard's import:
+        a fork while another thread imports would leave the child waiting on that
+        import's lock forever)."""
         if self.backend is None:
             self.backend, self.backend_name = load_backend()
+        if self._capsule is None:
+            self._capsule = _capsule.default_handler_capsule()
 
     def _bounds(self) -> tuple[int, int]:
         fast, hard = self._process_bounds
@@ -207,9 +227,8 @@ class Backstop:
     def _install(self) -> None:
         if self.installed:
             return
-        if self._capsule is None:
-            self._capsule = _capsule.default_handler_capsule()
-        self._push(force=True)
+        self.load()
+        self._push(force=self._pushed is None)
         self.backend.install(self._capsule)
         self.installed = True
         if not self._verified:
