@@ -225,3 +225,17 @@ def test_a_share_limit_in_a_block():
     with numguard.guard(limit="50%"):
         assert 64 * 1024 <= backstop.status()["fast_max"] <= available // 2
         assert refused(lambda: np.empty(available // 8 * 3 // 4 + 1))  # ~75% of available
+
+
+def test_disable_restores_the_process_settings_enable_replaced():
+    before = numguard.get_settings()
+    backstop.enable(limit=LIMIT, mode="warn")
+    backstop.enable(limit=2 * LIMIT)  # again while armed: disable() still restores `before`
+    assert numguard.get_settings().limit.nbytes == 2 * LIMIT
+    backstop.disable()
+    assert numguard.get_settings() == before and not backstop.is_enabled()
+    backstop.enable(mode="off")  # asks for mode off: set, and not armed
+    try:
+        assert numguard.get_settings().mode == "off" and not backstop.is_enabled()
+    finally:
+        numguard.configure(mode=before.mode)
