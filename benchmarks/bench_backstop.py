@@ -8,6 +8,14 @@ Compare each group's rows as ratios (median / median of "plain").
 - ctypes: armed with the fallback used when the C helper was not built (every
   allocation calls into Python).
 
+Guard blocks (#12), each group's rows in the same run:
+
+- "a + b, 1e3 elements, inside a guard block vs outside": outside (NumPy's own handler,
+  nothing installed) against inside `guard(limit="1GiB")` and `guard(limit="50%")`
+  (the handler installed, the block's threshold in C: one compare per allocation).
+- "guard block: enter + leave": `with guard(limit=...): pass` with the backstop's
+  BlockHooks and without them (settings.py alone), so the difference is the hooks'.
+
 The limit is the default, 80% of available memory: every allocation measured here is
 on the fast path, as almost every allocation of a real program is.
 
@@ -19,9 +27,10 @@ import numpy as np
 import pipeline
 import pytest
 
-from numguard import backstop
+import numguard
+from numguard import backstop, settings
 from numguard.backstop import _capsule, _ctypes_handler
-from numguard.backstop._judge import Judge
+from numguard.backstop._judge import Judge, thresholds
 
 SIZES = {"1": 1, "1e3": 1_000, "1e6": 1_000_000}
 KINDS = ["plain", "backstop"]
@@ -37,8 +46,10 @@ def armed(request):
         backstop.enable()
         assert backstop.status()["backend"] == "c"
     elif kind == "ctypes":
-        judge = Judge(_ctypes_handler.configure)
-        judge.apply()
+        judge = Judge(lambda settings, budget: None)
+        judge.armed = True
+        fast, hard = thresholds(settings.process_settings())
+        _ctypes_handler.configure(fast, hard, judge.decide)
         _ctypes_handler.install(_capsule.default_handler_capsule())
     yield kind
     backstop.disable()
@@ -94,6 +105,45 @@ def test_add_fallback(benchmark, armed):
 @pytest.mark.parametrize("armed", FALLBACK, indirect=True)
 def test_pipeline_fallback(benchmark, armed):
     run_pipeline(benchmark)
+
+
+@pytest.fixture
+def block(request):
+    """Run the benchmark outside any block, or inside one with the given limit."""
+    if request.param == "outside":
+        yield request.param
+        return
+    with numguard.guard(limit=request.param):
+        assert _capsule.handler_name() == "numguard_backstop"
+        yield request.param
+    assert _capsule.handler_name() == "default_allocator"
+
+
+@pytest.mark.parametrize("block", ["outside", "1GiB", "50%"], indirect=True)
+def test_add_in_a_block(benchmark, block):
+    benchmark.group = "a + b, 1e3 elements, inside a guard block vs outside"
+    a, b = np.ones(1000), np.ones(1000)
+    benchmark.pedantic(np.add, args=(a, b), iterations=2000, rounds=200, warmup_rounds=20)
+
+
+@pytest.fixture(params=["hooks", "no hooks"])
+def hooks(request, monkeypatch):
+    if request.param == "no hooks":
+        monkeypatch.setattr(settings.BlockHooks, "enter", None)
+        monkeypatch.setattr(settings.BlockHooks, "exit", None)
+    return request.param
+
+
+@pytest.mark.parametrize("limit", ["1GiB", "50%"])
+def test_enter_and_leave_a_block(benchmark, hooks, limit):
+    benchmark.group = "guard block: enter + leave"
+    block = numguard.guard(limit=limit)
+
+    def enter_and_leave():
+        with block:
+            pass
+
+    benchmark.pedantic(enter_and_leave, iterations=1000, rounds=200, warmup_rounds=10)
 
 
 def interleaved(size: int, rounds: int = 300, calls: int = 2000) -> tuple[float, float]:

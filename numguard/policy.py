@@ -69,14 +69,14 @@ def judge_bytes(nbytes: int, settings: Settings, budget: Budget | None = None) -
     limit = settings.limit
     if limit.nbytes is not None and nbytes > limit.nbytes:
         return Trip("memory", limit.nbytes, limit.text, budget,
-                    origin=settings.origin("limit"))
+                    origin=settings.origin("limit"), fixed=True)
     if nbytes <= NEGLIGIBLE_NBYTES:
         return None
     budget = budget or budget_for(nbytes)
     if limit.nbytes is not None:
         if nbytes > budget.available:
             return Trip("memory", budget.available, limit.text, budget,
-                        origin=settings.origin("limit"), capped=True)
+                        origin=settings.origin("limit"), capped=True, fixed=True)
         return None
     allowed = limit.resolve(budget.available)
     if nbytes > allowed:
@@ -97,23 +97,20 @@ def _promotes_rank(estimate: Estimate) -> bool:
     return len(ranks) > 1
 
 
-def enforce(estimate: Estimate, settings: Settings | None = None) -> bool:
+def enforce(estimate: Estimate, settings: Settings | None = None) -> None:
     """Judge `estimate` under the settings in force and act (raise, warn or log).
 
-    Returns when the operation may run: True when it was reported (warn or log mode),
-    so the caller can tell the backstop not to report the same allocation again.
+    Returns when the operation may run. (The backstop leaves the allocations of an
+    operation enforced here alone: one operation, one verdict, one report.)
     """
     settings = settings or get_settings()
     if settings.mode == "off":
-        return False
+        return
     trip = judge(estimate, settings)
-    if trip is None:
-        return False
-    mode = mode_for(trip, settings)
-    if mode == "off":
-        return False
-    act(mode, estimate, trip)
-    return True
+    if trip is not None:
+        mode = mode_for(trip, settings)
+        if mode != "off":
+            act(mode, estimate, trip)
 
 
 __all__ = ["ELEMENT_SLACK", "NEGLIGIBLE_NBYTES", "enforce", "judge", "judge_bytes",

@@ -16,7 +16,6 @@ import linecache
 import logging
 import os
 import sys
-import threading
 import warnings
 from dataclasses import dataclass
 from types import FrameType
@@ -54,24 +53,19 @@ class Trip:
     """Where the limit was set: "NUMGUARD_LIMIT", "guard(limit=...) at job.py:3", "default"."""
     capped: bool = False
     """The explicit limit was above what the process can allocate: `limit` is that figure."""
+    fixed: bool = False
+    """The limit is a byte count (not a share of available memory)."""
 
 
 _ERRORS = {"inflation": InflationError, "rank_promotion": RankPromotionError}
 _WARNINGS = {"memory": MemoryLimitWarning, "inflation": InflationWarning,
              "rank_promotion": RankPromotionWarning}
 
-#: The operation a report is about, when GuardedArray already reported it in warn or log
-#: mode: the backstop then lets the same allocation through without a second report.
-_reported = threading.local()
 
 
-def reported_nbytes() -> int:
-    """Bytes of the operation this thread has just reported and let run (0: none)."""
-    return getattr(_reported, "nbytes", 0)
-
-
-def clear_reported() -> None:
-    _reported.nbytes = 0
+def numpy_allocation() -> None:
+    """Stands for "a NumPy data allocation" in the Estimate of an allocator-level trip
+    (the backstop sees only a request's size; NumPy's error adds shape and dtype)."""
 
 
 def act(mode: str, estimate: Any, trip: Trip) -> None:
@@ -80,7 +74,6 @@ def act(mode: str, estimate: Any, trip: Trip) -> None:
     message = describe(estimate, trip, site, refused=mode == "raise")
     if mode == "raise":
         raise error_for(estimate, trip, message)
-    _reported.nbytes = estimate.nbytes
     if mode == "warn":
         warnings.warn_explicit(
             message, _WARNINGS[trip.rule], site.filename, site.lineno, module="numguard"
@@ -129,6 +122,8 @@ class Site:
     operator: str | None
 
     def operation(self, estimate: Any) -> str:
+        if estimate.func is numpy_allocation:
+            return "a NumPy allocation"
         name = estimate.operation
         return f"`{self.operator}` ({name})" if self.operator else name
 
@@ -181,7 +176,14 @@ def describe(estimate: Any, trip: Trip, site: Site | None = None, *,
     results = ", ".join(f"{_shape(s)} {d}" for s, d in zip(estimate.shapes, estimate.dtypes))
     result_text = f" for a {results} result" if results else ""
     lower = "" if estimate.exact else " at least"
-    if trip.rule == "memory":
+    if estimate.func is numpy_allocation:
+        array = (f" for an array with shape {_shape(estimate.shapes[0])} and data type "
+                 f"{estimate.dtypes[0]}" if estimate.shapes else "")
+        verdict = "was refused" if refused else "is over the limit"
+        headline = (f"a NumPy allocation of {format_bytes(estimate.nbytes)} "
+                    f"({estimate.nbytes:,} bytes){array} {verdict}")
+        detail = [f"  limit: {format_bytes(trip.limit or 0)} ({_limit_source(trip)})"]
+    elif trip.rule == "memory":
         headline = f"{operation} would allocate{lower} {format_bytes(estimate.nbytes)}{result_text}"
         detail = [f"  limit: {format_bytes(trip.limit or 0)} ({_limit_source(trip)})"]
     elif trip.rule == "inflation":
@@ -225,7 +227,7 @@ def _limit_source(trip: Trip) -> str:
     if trip.capped and budget is not None:
         return (f"limit={trip.limit_text} from {origin}, capped at what this process can "
                 f"allocate: {format_bytes(budget.available)}, bound by {budget.binding}")
-    if budget is None:
+    if budget is None or trip.fixed:
         return f"limit={trip.limit_text} from {origin}"
     return (f"{trip.limit_text} of {format_bytes(budget.available)} available, from "
             f"{origin}; bound by {budget.binding}")

@@ -264,6 +264,6 @@ def test_example_runs():
     example = os.path.join(os.path.dirname(__file__), "..", "examples", "dask_cluster.py")
     out = subprocess.run([sys.executable, example], capture_output=True, text=True,
                          timeout=180, check=True)
-    assert "MemoryError: numguard backstop: refused" in out.stdout
+    assert "numguard: a NumPy allocation of" in out.stdout
     assert "same worker afterwards: True" in out.stdout
     assert "a sane graph passes" in out.stdout

@@ -130,19 +130,25 @@ def _build(original: _Handler) -> tuple[_Handler, tuple[object, ...]]:
     return handler, callbacks
 
 
-# The installed handler and its callbacks: kept alive for the life of the process, since
-# arrays allocated while armed may outlive any later uninstall (they hold the capsule,
-# not this struct, but a thread may be inside a callback while another uninstalls).
-_keep: list[object] = []
+# The handler built for each wrapped handler's address, and its callbacks: kept for the
+# life of the process (a thread may be inside a callback while another uninstalls), and
+# reused when guard blocks install and remove the backstop again and again.
+_built: dict[int, tuple[_Handler, tuple[object, ...]]] = {}
 
 
 def install(capsule: object) -> bool:
     global _capsule, _wrapped
+    if _capsule is not None and not _points_at_ours():  # a fork interrupted uninstall()
+        _capsule = _wrapped = None
     if _capsule is not None:
         if _capsule is capsule:
             return False
         raise RuntimeError("the backstop is installed on another capsule")
     address = _api.PyCapsule_GetPointer(capsule, b"mem_handler")
+    for wrapped, (built, _) in _built.items():
+        if ctypes.addressof(built) == address:  # ours: a fork interrupted install()
+            _capsule, _wrapped = capsule, wrapped
+            return False
     original = _Handler.from_address(address)
     if original.name.decode(errors="replace").startswith("numguard_backstop"):
         raise RuntimeError("the capsule already points at a numguard backstop")
@@ -150,12 +156,19 @@ def install(capsule: object) -> bool:
         getattr(original.allocator, name) for name in ("malloc", "calloc", "realloc", "free")
     ):
         raise RuntimeError(f"unsupported memory handler {original.name!r}")
-    handler, callbacks = _build(original)
-    _keep.append((handler, callbacks))
+    if address not in _built:
+        _built[address] = _build(original)
+    handler = _built[address][0]
     if _api.PyCapsule_SetPointer(capsule, ctypes.addressof(handler)) != 0:
         raise RuntimeError("PyCapsule_SetPointer failed")
     _capsule, _wrapped = capsule, address
     return True
+
+
+def _points_at_ours() -> bool:
+    built = _built.get(_wrapped) if _wrapped is not None else None
+    return built is not None and _api.PyCapsule_GetPointer(
+        _capsule, b"mem_handler") == ctypes.addressof(built[0])
 
 
 def uninstall() -> bool:
@@ -179,5 +192,5 @@ def state() -> dict[str, object]:
     wraps = ""
     if _wrapped is not None:
         wraps = _Handler.from_address(_wrapped).name.decode(errors="replace")
-    return {"installed": _capsule is not None, "wraps": wraps, "fast_max": _fast_max,
+    return {"installed": _capsule is not None and _points_at_ours(), "wraps": wraps, "fast_max": _fast_max,
             "hard_max": _hard_max, "decide": _decide, **_counts}

@@ -10,7 +10,8 @@
  *   - small requests (size <= fast_max) go straight to the wrapped function: one
  *     compare and one indirect call;
  *   - larger ones ask the Python callable `decide(nbytes, kind)` (with the GIL: NumPy
- *     holds it when it allocates, else PyGILState_Ensure takes it), which judges them
+ *     usually holds it when it allocates, else PyGILState_Ensure takes it on this
+ *     thread's own state; see holds_gil), which judges them
  *     against the budget, reports, and answers allow (true) or refuse (false). A
  *     refusal returns NULL before any memory is requested: NumPy then raises its own
  *     MemoryError with the shape and dtype.
@@ -73,15 +74,33 @@ is_finalizing(void)
 #endif
 }
 
-/* The calling thread's state if it holds the GIL (NumPy calls its handler with the
-   GIL held), else NULL. */
-static PyThreadState *
-current_thread_state(void)
+/* Whether the calling thread holds the GIL. NumPy usually calls its handler with the
+   GIL held, but not always: np.fromstring/np.fromfile with sep= grow their buffer
+   with the GIL released (array_from_text), on whichever thread runs them.
+
+   - Python 3.12 and later: the current thread state is thread-local; it is NULL on a
+     thread that released the GIL (or never had a thread state), so it answers alone.
+   - Python 3.10 and 3.11: _PyThreadState_UncheckedGet() is the state of whichever
+     thread holds the GIL, not the caller's. The caller holds it exactly when that is
+     the caller's own state, PyGILState_GetThisThreadState() (thread-local). This is
+     PyGILState_Check() without its shortcut: Check answers "yes" unconditionally once
+     a sub-interpreter has existed, which would send a thread without the GIL into
+     Python. Only pointers are compared: the holder's state is never dereferenced
+     (another thread may free it meanwhile).
+   Residual case (3.10/3.11 only): a thread that holds the GIL through a thread state
+   other than its PyGILState one (a sub-interpreter, which NumPy refuses to load in,
+   or a hand-made PyThreadState_New) reads as "not holding" and would wait on itself
+   in PyGILState_Ensure. */
+static int
+holds_gil(void)
 {
 #if PY_VERSION_HEX >= 0x030D0000
-    return PyThreadState_GetUnchecked();
+    return PyThreadState_GetUnchecked() != NULL;
+#elif PY_VERSION_HEX >= 0x030C0000
+    return _PyThreadState_UncheckedGet() != NULL;
 #else
-    return _PyThreadState_UncheckedGet();
+    PyThreadState *mine = PyGILState_GetThisThreadState();
+    return mine != NULL && mine == _PyThreadState_UncheckedGet();
 #endif
 }
 
@@ -92,9 +111,10 @@ allowed(size_t nbytes, int kind)
     if (deciding || decide == NULL || is_finalizing()) {
         return nbytes <= hard_max;
     }
-    /* With the GIL held (the normal case), call straight in: PyGILState_Ensure would
-       deadlock on a thread state other than the thread's automatic one. */
-    int ensured = current_thread_state() == NULL;
+    /* With the GIL held (the normal case), call straight in; without it, take it the
+       documented way, on this thread's own state (PyGILState_Ensure creates one for a
+       thread that never had one), and give it back before returning to NumPy. */
+    int ensured = !holds_gil();
     PyGILState_STATE gil = ensured ? PyGILState_Ensure() : PyGILState_UNLOCKED;
     int verdict;
     PyObject *callback = decide;

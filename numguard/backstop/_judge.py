@@ -1,193 +1,155 @@
-"""The backstop's Python half: thresholds for the C fast path, verdicts, reports.
+"""The backstop's Python half: thresholds for the C fast path, and the verdicts.
 
-The handler calls `Judge.decide(nbytes, kind)` only for requests above `fast_max`,
-with the GIL held, before anything is allocated. The verdict uses the process settings
-(`configure`, `enable`, the NUMGUARD_* variables), not a `guard` block's: the handler
-has no cheap way to see a block's ContextVar, and a backstop whose threshold depended
-on where each allocation happened could not keep its fast path in C. A `guard` block
-still matters: a refusal inside one reaches the user as BroadcastMemoryError
-(`translate`).
+The handler calls `Judge.decide(nbytes, kind)` only for requests above its fast bound,
+with the GIL held, before anything is allocated. The verdict uses the settings of the
+ALLOCATING context: the innermost `guard` block of that thread or asyncio task, else
+the process settings if the process is armed (`enable()`, NUMGUARD_*), else none (the
+request is allowed: outside every block, an unarmed process is not judged).
 
-Thresholds, for the process settings in force:
+Thresholds (`thresholds`), for one set of settings (a block's, or the armed process's):
 
-- mode "off": nothing is judged (enable() disarms instead).
-- a fixed limit L: fast_max = L, so only a request over the limit reaches Python.
-- a share of available memory: fast_max = the monitor's "small" bound (at least
-  NEGLIGIBLE_NBYTES, at most the limit itself), from the last budget reading, which
-  each decision refreshes by the monitor's own policy. Requests above it are rare and
-  large (hundreds of MiB on a 24 GiB host), so a reading of tens of microseconds
-  costs nothing next to touching the memory they ask for.
-- hard_max, the verdict C gives on its own when Python cannot be asked (a nested
-  allocation inside a decision, interpreter shutdown, a failing decision): the limit
-  in mode "raise", unlimited otherwise.
+- mode "off": nothing is judged.
+- the monitor's "small" bound (at least NEGLIGIBLE_NBYTES, at most the limit itself),
+  from the last budget reading, which each decision refreshes by the monitor's own
+  policy. For a share of available memory that is where the limit could bind; for a
+  fixed limit too, because an explicit limit is a cap, never a promise of memory
+  (policy.judge_bytes): above what the process can allocate, that figure binds.
+  Requests above the bound are rare and large (hundreds of MiB on a 24 GiB host), so
+  a reading of tens of microseconds costs nothing next to touching their memory.
+- hard, the verdict C gives on its own when Python cannot be asked (a nested
+  allocation inside a decision, interpreter shutdown, a failing decision): the
+  process limit in mode "raise", unlimited otherwise (a block's limit is not used
+  there: C cannot tell which context allocates).
+
+An allocation made inside a GuardedArray operation (numguard's own code is on the
+stack) is left to the guard, which judged that operation's projection already: one
+operation, one verdict, one report (issue #10.7), and numguard's own bookkeeping is
+never refused.
+
+`policy.judge_bytes(nbytes, settings)` is the whole decision, the same rule GuardedArray
+applies; report.py words it, in the one message both paths share.
 """
 
 from __future__ import annotations
 
-import linecache
-import logging
+import os
 import sys
 import threading
 import warnings
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
+from dataclasses import replace
 
-from .. import settings as _settings
-from ..projection.record import Estimate
-from ..memory import Budget, budget_for, format_bytes
+from ..errors import MemoryLimitWarning, NumguardError
+from ..memory import Budget, budget_for
 from ..memory.monitor import SMALL_DIVISOR, SMALL_FLOOR
-from ..policy import NEGLIGIBLE_NBYTES
-from ..report import (
-    BroadcastMemoryError,
-    NumguardError,
-    NumguardWarning,
-    Trip,
-    call_site,
-)
-from ..settings import Settings
+from ..policy import NEGLIGIBLE_NBYTES, judge_bytes
+from ..report import Trip, call_site, describe
+from ..settings import Settings, get_settings, process_settings
+from ._report import Refusal, allocation_estimate, error_for, record
 
 UNLIMITED = 2**64 - 1
-KINDS = ("malloc", "calloc", "realloc")
-
-logger = logging.getLogger("numguard")
-
-
-def process_settings() -> Settings:
-    """The process defaults, whatever `guard` block the calling thread is in."""
-    return _settings.process_settings()
 
 
 def thresholds(settings: Settings, budget: Budget | None = None) -> tuple[int, int]:
-    """(fast_max, hard_max) for the C handler: see the module docstring."""
+    """(fast, hard) for the C handler: see the module docstring."""
     if settings.mode == "off":
         return UNLIMITED, UNLIMITED
     limit = settings.limit
+    budget = budget or budget_for(0)
+    allowed = limit.resolve(budget.available)
+    small = max(SMALL_FLOOR, budget.available // SMALL_DIVISOR)
+    fast = max(NEGLIGIBLE_NBYTES, min(allowed, small))
     if limit.nbytes is not None:
-        allowed = limit.nbytes
-        fast = allowed
-    else:
-        budget = budget or budget_for(0)
-        allowed = limit.resolve(budget.available)
-        small = max(SMALL_FLOOR, budget.available // SMALL_DIVISOR)
-        fast = max(NEGLIGIBLE_NBYTES, min(allowed, small))
+        fast = min(fast, limit.nbytes)  # a request over a fixed limit always asks Python
     hard = allowed if settings.mode == "raise" else UNLIMITED
     return min(fast, UNLIMITED), min(hard, UNLIMITED)
 
 
-@dataclass(frozen=True)
-class Refusal:
-    """A request the backstop refused (kept per thread, for `translate`)."""
-
-    nbytes: int
-    limit: int
-    limit_text: str
-    budget: Budget | None
-    message: str
-    filename: str
-    lineno: int
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+#: numguard's own judging code: GuardedArray's overrides (which run NumPy's kernel on an
+#: operation they already judged), the projections' stand-ins, the budget readers and the
+#: reports. Every other numguard module (guard blocks, the IPython, pytest and dask
+#: integrations, `python -m numguard run`) runs the user's code, judged here.
+_JUDGED_BY_NUMGUARD = tuple(_PACKAGE + name for name in (
+    "guarded" + os.sep, "projection" + os.sep, "memory" + os.sep, "report.py", "policy.py"))
 
 
-def allocation() -> None:
-    """Stands for "a NumPy data allocation" in the Estimate of a backstop refusal."""
+def judged_by_the_guard() -> bool:
+    """Whether numguard's own code is allocating: a GuardedArray operation the guard
+    already judged (its projection, its one report), or numguard's bookkeeping.
+
+    The backstop stays out of it: one operation, one verdict, one report.
+    """
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_filename.startswith(_JUDGED_BY_NUMGUARD):
+            return True
+        frame = frame.f_back
+    return False
 
 
-allocation.__module__ = "numguard.backstop"
+def allocating_settings(armed: bool) -> tuple[Settings | None, bool]:
+    """(settings that judge this context's allocations or None, whether from a block)."""
+    settings = get_settings()
+    if settings is not process_settings():  # a guard block's own Settings object
+        return settings, True
+    return (settings if armed else None), False
 
 
 class Judge:
-    """Decides for the handler; `configure_handler` is the handler module's configure."""
+    """Decides for the handler. `on_process_budget` hears each budget the process read."""
 
-    def __init__(self, configure_handler) -> None:
-        self._configure_handler = configure_handler
-        self._settings: Settings | None = None
+    def __init__(self, on_process_budget: Callable[[Settings, Budget], None]) -> None:
+        self.armed = False  # set by the controller: the process settings judge too
+        self._on_process_budget = on_process_budget
         self._local = threading.local()
 
-    def apply(self, settings: Settings | None = None, budget: Budget | None = None) -> None:
-        """Give the handler the thresholds for `settings` (default: the process's)."""
-        settings = settings or process_settings()
-        fast, hard = thresholds(settings, budget)
-        self._settings = settings
-        self._configure_handler(fast, hard, self.decide)
-
-    def detach(self) -> None:
-        """No more Python decisions (e.g. at interpreter exit): C judges by hard_max alone."""
-        settings = self._settings or process_settings()
-        fast, hard = thresholds(settings)
-        self._configure_handler(fast, hard, None)
-
-    # Called from C, with the GIL, for requests above fast_max. Must not raise: the
-    # handler would report it as unraisable and fall back to hard_max.
+    # Called from C, with the GIL, for requests above the fast bound. Must not raise:
+    # the handler would report it as unraisable and fall back to its hard bound.
     def decide(self, nbytes: int, kind: int) -> bool:
-        settings = process_settings()
-        if settings.mode == "off":
+        settings, scoped = allocating_settings(self.armed)
+        if settings is None or settings.mode == "off" or judged_by_the_guard():
             return True
-        limit = settings.limit
-        budget = None if limit.nbytes is not None else budget_for(nbytes)
-        if settings is not self._settings or budget is not None:
-            self.apply(settings, budget)  # follow configure() and the budget's drift
-        allowed = limit.nbytes if budget is None else limit.resolve(budget.available)
-        if nbytes <= allowed:
+        budget = budget_for(nbytes) if nbytes > NEGLIGIBLE_NBYTES else None
+        if budget is not None and not scoped:
+            self._on_process_budget(settings, budget)  # the fast bound follows the drift
+        trip = judge_bytes(nbytes, settings, budget)
+        if trip is None:
             self._local.refusal = None
             return True
-        return self._over_limit(nbytes, kind, settings, allowed, budget)
+        return self._over_limit(nbytes, kind, settings, trip)
 
-    def _over_limit(
-        self, nbytes: int, kind: int, settings: Settings, allowed: int, budget: Budget | None
-    ) -> bool:
-        if budget is None:
-            budget = budget_for(nbytes)  # for the record only: a refusal is rare
+    def _over_limit(self, nbytes: int, kind: int, settings: Settings, trip: Trip) -> bool:
+        if trip.budget is None:  # for the record only: a refusal is rare
+            trip = replace(trip, budget=budget_for(nbytes))
         site = call_site()
-        mode = settings.mode
-        refuse = mode == "raise"
-        message = describe(nbytes, allowed, settings, budget, site.filename, site.lineno, refuse)
-        if mode == "warn":
+        estimate = allocation_estimate(nbytes)
+        refuse = settings.mode == "raise"
+        message = describe(estimate, trip, site, refused=refuse)
+        if settings.mode == "warn":
             try:
                 warnings.warn_explicit(
-                    message, NumguardWarning, site.filename, site.lineno, module="numguard"
+                    message, MemoryLimitWarning, site.filename, site.lineno, module="numguard"
                 )
             except Exception:  # noqa: BLE001 - warnings are errors here: refuse instead
                 refuse = True
-                message = describe(
-                    nbytes, allowed, settings, budget, site.filename, site.lineno, True
-                )
-        record(message, nbytes, kind, settings, allowed, budget, site, refuse)
-        self._local.refusal = (
-            Refusal(nbytes, allowed, settings.limit.text, budget, message,
-                    site.filename, site.lineno)
-            if refuse else None
-        )
+                message = describe(estimate, trip, site, refused=True)
+        record(message, estimate, trip, site, kind, settings.mode, refuse)
+        self._local.refusal = Refusal(trip, site, nbytes) if refuse else None
         return not refuse
 
     def translate(self, error: MemoryError) -> BaseException | None:
-        """NumPy's MemoryError for a refusal in this thread, as BroadcastMemoryError."""
+        """NumPy's MemoryError for a refusal in this thread, as numguard's error."""
         refusal = getattr(self._local, "refusal", None)
         if refusal is None or isinstance(error, NumguardError):
             return None
         total = getattr(error, "_total_size", None)
         if total is not None and total != refusal.nbytes:
             return None
-        if (refusal.filename, refusal.lineno) not in _traceback_lines(error):
+        if (refusal.site.filename, refusal.site.lineno) not in _traceback_lines(error):
             return None  # another MemoryError; the refusal was caught and handled before
         self._local.refusal = None
-        shape = getattr(error, "shape", None)
-        dtype = getattr(error, "dtype", None)
-        estimate = Estimate(
-            func=allocation,
-            method="__call__",
-            shapes=(tuple(shape),) if shape is not None else (),
-            dtypes=(dtype,) if dtype is not None else (),
-            nbytes=refusal.nbytes,
-            exact=True,
-            operand_shapes=(),
-            operand_dtypes=(),
-            stretched=(),
-        )
-        what = f" for an array with shape {tuple(shape)} and data type {dtype}" if (
-            shape is not None and dtype is not None) else ""
-        headline, _, rest = refusal.message.partition("\n")
-        message = f"{headline}{what}\n{rest}" if what else refusal.message
-        trip = Trip("memory", refusal.limit, refusal.limit_text, refusal.budget)
-        return BroadcastMemoryError(message, estimate, trip, refusal.budget)
+        return error_for(refusal, error)
 
 
 def _traceback_lines(error: BaseException) -> set[tuple[str, int]]:
@@ -198,64 +160,3 @@ def _traceback_lines(error: BaseException) -> set[tuple[str, int]]:
         entry = entry.tb_next
     return lines
 
-
-def describe(
-    nbytes: int, allowed: int, settings: Settings, budget: Budget, filename: str,
-    lineno: int, refused: bool,
-) -> str:
-    """The human message: what was asked, the limit and its source, the user's line."""
-    verb = "refused" if refused else "allowed"
-    limit = settings.limit
-    if limit.nbytes is not None:
-        source = f"limit={limit.text}"
-    else:
-        source = f"{limit.text} of {format_bytes(budget.available)} available"
-    code = linecache.getline(filename, lineno).strip() if lineno else ""
-    return "\n".join([
-        (f"numguard backstop: {verb} a NumPy allocation of {format_bytes(nbytes)} "
-         f"({nbytes:,} bytes), over the limit"),
-        f"  limit: {format_bytes(allowed)} ({source}); mode={settings.mode}",
-        f"  budget: {format_bytes(budget.available)} available, bound by {budget.binding}",
-        f"  at {filename}:{lineno}" + (f": {code}" if code else ""),
-    ])
-
-
-def record(
-    message: str, nbytes: int, kind: int, settings: Settings, allowed: int, budget: Budget,
-    site: Any, refused: bool,
-) -> None:
-    """The structured record on logger "numguard"; on stderr if nothing would show it."""
-    extra = {
-        "numguard_rule": "backstop",
-        "action": "refused" if refused else "allowed",
-        "nbytes": nbytes,
-        "limit": allowed,
-        "limit_text": settings.limit.text,
-        "mode": settings.mode,
-        "available": budget.available,
-        "binding": budget.binding,
-        "site": f"{site.filename}:{site.lineno}",
-        "allocator": KINDS[kind] if 0 <= kind < len(KINDS) else str(kind),
-    }  # the thread is the record's own threadName
-    try:
-        logger.warning(message, extra=extra)
-        if logger.isEnabledFor(logging.WARNING) and not _shown(logger):
-            sys.stderr.write(message + "\n")
-    except Exception:  # noqa: BLE001 - a report must never turn into an allocation failure
-        try:
-            sys.stderr.write(message + "\n")
-        except Exception:  # noqa: BLE001, S110
-            pass
-
-
-def _shown(log: logging.Logger) -> bool:
-    """Whether a WARNING on `log` reaches a handler other than a NullHandler."""
-    current: logging.Logger | None = log
-    while current is not None:
-        if any(not isinstance(h, logging.NullHandler) and h.level <= logging.WARNING
-               for h in current.handlers):
-            return True
-        if not current.propagate:
-            return False
-        current = current.parent  # type: ignore[assignment]
-    return False

@@ -1,27 +1,30 @@
 """Start-up hook: arm the backstop when NumPy is first imported.
 
 ``numguard-backstop.pth`` (installed next to the package in site-packages) runs when
-the interpreter starts. With NUMGUARD_MODE unset, empty or "off" it does nothing else.
-Otherwise it loads this file by path, under its own name, so that neither numguard
-nor NumPy is imported yet: a process that never uses NumPy (pip, a health check, a
-shell script's helper) pays about 0.1 ms, not NumPy's import.
+the interpreter starts. The switch: ANY of NUMGUARD_MODE, NUMGUARD_LIMIT,
+NUMGUARD_INFLATION, NUMGUARD_RANK_PROMOTION set (not empty) arms the process, the mode
+defaulting to "raise"; NUMGUARD_MODE=off (or none of them set) means not armed, and
+then the line does nothing else. Otherwise it loads this file by path, under its own
+name, so that neither numguard nor NumPy is imported yet: a process that never uses
+NumPy (pip, a health check, a shell script's helper) pays about 0.1 ms, not NumPy's
+import. It runs once per process (a venv's lib64 -> lib symlink makes site read the
+file twice), and if numguard cannot be found (an editable install whose source folder
+moved) it says so in one line on stderr.
 
 `arm_when_numpy_is_imported` puts a finder first on ``sys.meta_path``. It answers only
 for "numpy": it lets the other finders find NumPy, and makes the loader arm numguard
 (``numguard.backstop.enable_from_environment()``) right after NumPy's own module has
 run, before the ``import numpy`` statement returns. Then it removes itself.
 
-- An invalid NUMGUARD_* value stops that import with numguard's ValueError naming the
-  variable: the operator asked for protection, and a typo must not silently drop it.
-- A failure to arm for any other reason (a NumPy whose handler cannot be wrapped)
-  writes one line to stderr and lets the program run unprotected.
+Any failure to arm, an invalid NUMGUARD_* value included, is one line on stderr
+(which variable, its value, what is accepted, "numguard is not armed"); the program
+runs on, unprotected. A program that imports numguard itself still gets the ValueError.
 
 Only the standard library may be imported at module level here.
 """
 
 import sys
 
-VARIABLE = "NUMGUARD_MODE"
 
 
 def arm_when_numpy_is_imported() -> None:
@@ -81,21 +84,16 @@ class NumpyWatcher:
 def _arm() -> None:
     try:
         from numguard import backstop
-    except ValueError:
-        raise  # an invalid NUMGUARD_* value: numguard's message names it
-    except Exception as error:  # noqa: BLE001
-        _unprotected(error)
-        return
-    try:
+
         backstop.enable_from_environment()
-    except ValueError:
-        raise
-    except Exception as error:  # noqa: BLE001
-        _unprotected(error)
+    except ValueError as error:  # an invalid NUMGUARD_* value: the message names it
+        _not_armed(str(error))
+    except Exception as error:  # noqa: BLE001 - the program must run on
+        _not_armed(f"the allocation backstop could not be armed ({type(error).__name__}: {error})")
 
 
-def _unprotected(error: BaseException) -> None:
-    sys.stderr.write(
-        f"numguard: {VARIABLE} is set but the allocation backstop could not be armed "
-        f"({type(error).__name__}: {error}); NumPy runs unprotected.\n"
-    )
+def _not_armed(reason: str) -> None:
+    try:
+        sys.stderr.write(f"numguard: {reason}; numguard is not armed.\n")
+    except Exception:  # noqa: BLE001, S110
+        pass

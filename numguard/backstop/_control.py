@@ -1,0 +1,310 @@
+"""The backstop's state: whether the handler is installed, for whom, and its fast bound.
+
+The handler sits in NumPy's default capsule while something needs it: the armed process
+(`enable()`, the NUMGUARD_* start-up hook) or at least one live `guard` block (or
+guarded call, or generator step). The last one out puts NumPy's own handler back, so
+outside every block an unarmed process allocates exactly as without numguard.
+
+The C fast path has one bound: the smallest fast threshold of any live block and of the
+armed process (`_judge.thresholds`). A request at or under it costs one compare; above
+it, Python judges it against the allocating context's own settings (`Judge.decide`), so
+other threads and asyncio tasks are judged by theirs (usually: allowed).
+
+Bookkeeping is one RLock around a dict of live blocks (token -> threshold, thread) and a
+count per threshold. Fork safety: the child gets a new lock (a thread of the parent may
+have held it at the fork) and keeps only the blocks of the thread that forked, the only
+one that exists there.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import sys
+import threading
+from typing import Any
+
+from ..settings import Settings, _configure, caller_frame, configure, process_settings
+from . import _capsule
+from ._judge import UNLIMITED, Judge, thresholds
+from ._report import shown
+
+#: Set to "ctypes" to skip the C helper (tests and benchmarks use it to measure the fallback).
+BACKEND_VARIABLE = "NUMGUARD_BACKSTOP_BACKEND"
+
+logger = logging.getLogger("numguard")
+
+
+def load_backend() -> tuple[Any, str]:
+    """The handler module: the C helper, else (or if asked) the ctypes fallback."""
+    wanted = os.environ.get(BACKEND_VARIABLE, "").strip().lower()
+    if wanted not in ("", "c", "ctypes"):
+        raise ValueError(f"{BACKEND_VARIABLE}={wanted!r} is not valid: expected c | ctypes")
+    if wanted != "ctypes":
+        try:
+            from . import _handler
+
+            return _handler, "c"
+        except ImportError:
+            if wanted == "c":
+                raise
+    from . import _ctypes_handler
+
+    return _ctypes_handler, "ctypes"
+
+
+class Backstop:
+    """One per process (`controller`): the handler's installation, bounds and judge."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.judge = Judge(self._process_budget_read)
+        self.backend: Any = None
+        self.backend_name: str | None = None
+        self.armed = False
+        self.installed = False
+        self._verified = False  # the new-thread self-test passed once
+        self._capsule: object | None = None
+        self._process_bounds = (UNLIMITED, UNLIMITED)  # (fast, hard) while armed
+        self._replaced: Settings | None = None  # the process settings enable() replaced
+        self._live: dict[int, tuple[int, int]] = {}  # token -> (fast, thread ident)
+        self._counts: dict[int, int] = {}  # fast threshold -> live blocks with it
+        self._tokens = itertools.count(1)
+        self._pushed: tuple[int, int] | None = None
+        self._hook_failed = False
+        self._last_threshold: tuple[Any, str, int] | None = None
+
+    # -- the process: enable() / disable() -------------------------------------------
+
+    def arm(self, changes: dict[str, Any], origin: str = "enable()") -> Settings:
+        with self.lock:
+            before = process_settings()
+            filename, lineno = caller_frame()
+            _configure(None, changes, f"{origin} at {filename}:{lineno}")
+            current = process_settings()
+            if current.mode == "off":
+                self._disarm()
+                self._replaced = None  # the caller asked for these settings
+                return current
+            self.load()
+            if not self.armed:
+                self._replaced = before
+            self.armed = self.judge.armed = True
+            self._process_bounds = thresholds(current)
+            try:
+                self._install()
+            except BaseException:
+                self.disarm()
+                raise
+            self._push(force=True)  # a fresh judge.decide, even if the bounds are the same
+            return current
+
+    def disarm(self) -> None:
+        with self.lock:
+            replaced, self._replaced = self._replaced, None
+            self._disarm()
+            if replaced is not None:
+                configure(replaced)  # the settings and their origins, as they were
+
+    def _disarm(self) -> None:
+        if not self.armed:
+            return
+        self.armed = self.judge.armed = False
+        self._process_bounds = (UNLIMITED, UNLIMITED)
+        self._push()
+        self._uninstall_if_unused()
+
+    def follow(self, settings: Settings) -> None:
+        """configure() changed the process settings: an armed backstop's bounds follow."""
+        with self.lock:
+            if self.armed:
+                self._process_bounds = thresholds(settings)
+                self._push()
+
+    def _process_budget_read(self, settings: Settings, budget: Any) -> None:
+        # From a decision: never wait for the lock there (another thread may hold it).
+        if self.lock.acquire(blocking=False):
+            try:
+                if self.armed and settings is process_settings():
+                    self._process_bounds = thresholds(settings, budget)
+                    self._push()
+            finally:
+                self.lock.release()
+
+    # -- guard blocks: settings.BlockHooks ------------------------------------------
+
+    def enter_block(self, settings: Settings) -> int | None:
+        """Register a block's fast threshold; returns its token (None: nothing to judge)."""
+        try:
+            fast = self._block_threshold(settings)
+            if fast >= UNLIMITED:
+                return None
+            with self.lock:
+                token = next(self._tokens)
+                self._live[token] = (fast, threading.get_ident())
+                counts = self._counts
+                counts[fast] = counts.get(fast, 0) + 1
+                if not self.installed:
+                    self._install()  # pushes the bounds first
+                elif self._pushed is None or fast < self._pushed[0]:
+                    self._push()
+                return token
+        except Exception as error:  # noqa: BLE001 - a block must run even if this fails
+            self._report_hook_failure(error)
+            return None
+
+    def _block_threshold(self, settings: Settings) -> int:
+        # A guard instance or decorator hands the same Limit object on every entry: a
+        # fixed limit's threshold is remembered (a share's follows the budget).
+        limit, mode = settings.limit, settings.mode
+        cached = self._last_threshold
+        if cached is not None and cached[0] is limit and cached[1] == mode:
+            return cached[2]
+        fast = thresholds(settings)[0]
+        if limit.nbytes is not None:
+            self._last_threshold = (limit, mode, fast)
+        return fast
+
+    def exit_block(self, token: int) -> None:
+        try:
+            with self.lock:
+                entry = self._live.pop(token, None)
+                if entry is None:
+                    return
+                counts = self._counts
+                fast = entry[0]
+                left = counts[fast] - 1
+                if left:
+                    counts[fast] = left
+                    return
+                del counts[fast]
+                if not self._live and not self.armed:
+                    self._uninstall()  # the next install pushes the bounds afresh
+                elif self._pushed is not None and fast <= self._pushed[0]:
+                    self._push()
+        except Exception as error:  # noqa: BLE001 - leaving a block must never fail
+            self._report_hook_failure(error)
+
+    def _report_hook_failure(self, error: BaseException) -> None:
+        if self._hook_failed:
+            return
+        self._hook_failed = True
+        message = (f"numguard: the allocation backstop could not follow a guard block "
+                   f"({type(error).__name__}: {error}); plain NumPy allocations inside "
+                   f"guard blocks are not judged")
+        try:
+            logger.error(message)
+            if not shown(logger):
+                sys.stderr.write(message + "\n")
+        except Exception:  # noqa: BLE001, S110
+            pass
+
+    # -- the handler ------------------------------------------------------------------
+
+    def load(self) -> None:
+        """Import the handler module and find NumPy's capsule (at numguard's import:
+        a fork while another thread imports would leave the child waiting on that
+        import's lock forever)."""
+        if self.backend is None:
+            self.backend, self.backend_name = load_backend()
+        if self._capsule is None:
+            self._capsule = _capsule.default_handler_capsule()
+
+    def _bounds(self) -> tuple[int, int]:
+        fast, hard = self._process_bounds
+        if self._counts:
+            fast = min(fast, min(self._counts))
+        return fast, hard
+
+    def _push(self, force: bool = False) -> None:
+        if self.backend is None:
+            return
+        bounds = self._bounds()
+        if force or bounds != self._pushed:
+            self.backend.configure(bounds[0], bounds[1], self.judge.decide)
+            self._pushed = bounds
+
+    def _install(self) -> None:
+        if self.installed:
+            return
+        self.load()
+        self._push(force=self._pushed is None)
+        self.backend.install(self._capsule)
+        self.installed = True
+        if not self._verified:
+            if not _is_guarding_everywhere(self.backend):
+                self._uninstall()
+                raise RuntimeError(
+                    "numguard's backstop could not take over NumPy's default memory handler"
+                )
+            self._verified = True
+
+    def _uninstall_if_unused(self) -> None:
+        if not self.armed and not self._live:
+            self._uninstall()
+
+    def _uninstall(self) -> None:
+        if self.installed:
+            self.backend.uninstall()
+            self.installed = False
+
+    def detach(self) -> None:
+        """No more Python decisions (interpreter exit): C judges by its hard bound alone."""
+        with self.lock:
+            if self.installed and self.backend is not None:
+                fast, hard = self._bounds()
+                self.backend.configure(fast, hard, None)
+                self._pushed = None
+
+    def after_fork_in_child(self) -> None:
+        """A new lock, and only the forking thread's blocks (the others' threads are gone).
+
+        A thread of the parent may have been half-way through the bookkeeping: the
+        counts are rebuilt from the blocks kept, and the bound is pushed afresh.
+        """
+        self.lock = threading.RLock()
+        me = threading.get_ident()
+        self._live = {token: entry for token, entry in list(self._live.items())
+                      if entry[1] == me}
+        counts: dict[int, int] = {}
+        for fast, _ in self._live.values():
+            counts[fast] = counts.get(fast, 0) + 1
+        self._counts = counts
+        try:
+            if self.backend is not None:  # the flag may lag the capsule by one statement
+                self.installed = bool(self.backend.state()["installed"])
+            self._push(force=True)
+            self._uninstall_if_unused()
+        except Exception:  # noqa: BLE001, S110 - a lower bound only costs Python calls
+            pass
+
+    def status(self) -> dict[str, Any]:
+        state: dict[str, Any] = {"armed": self.armed, "installed": self.installed,
+                                 "backend": self.backend_name, "live_blocks": len(self._live)}
+        if self.backend is not None:
+            backend_state = self.backend.state()
+            backend_state.pop("decide", None)
+            backend_state.pop("installed", None)
+            state.update(backend_state)
+        return state
+
+
+def _is_guarding_everywhere(backend: Any) -> bool:
+    """A self-test: a new thread (NumPy's default handler) must see the backstop."""
+    name = backend.NAME
+    seen: list[str | None] = []
+    # Looked up here: the start-up hook arms inside NumPy's import, and the thread must
+    # not import anything (it would wait on that import's lock while we wait on it).
+    get_handler_name = _capsule.multiarray_module().get_handler_name
+    thread = threading.Thread(target=lambda: seen.append(get_handler_name()))
+    thread.start()
+    thread.join()
+    return seen == [name]
+
+
+#: The process's backstop.
+controller = Backstop()
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=controller.after_fork_in_child)
