@@ -18,7 +18,9 @@ still displays it in Out[] as it would have.
 from __future__ import annotations
 
 import ast
+import linecache
 import shlex
+import sys
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -276,11 +278,25 @@ def parse_settings(line: str, magic: str = "%numguard") -> dict[str, Any]:
     return changes
 
 
+def current_cell(shell: Any) -> str | None:
+    """"In[7]" for the cell running now: the innermost frame IPython compiled for a cell.
+
+    IPython 9 counts a cell before running it, so `execution_count` is one ahead in a
+    cell run with history; the compiler's own name for the cell's code is not.
+    """
+    frame = sys._getframe(1)
+    while frame is not None:
+        named = shell.compile.format_code_name(frame.f_code.co_filename)
+        if named is not None:
+            return named[1]
+        frame = frame.f_back  # type: ignore[assignment]
+    return None
+
+
 def _apply(changes: dict[str, Any]) -> Settings:
     """Set the session's (process) settings and arm or disarm to match."""
-    shell = _session.shell if _session is not None else None
-    cell = getattr(shell, "execution_count", None)
-    origin = f"%numguard in In[{cell}]" if cell is not None else "%numguard"
+    cell = current_cell(_session.shell) if _session is not None else None
+    origin = f"%numguard in {cell}" if cell else "%numguard"
     current = process_settings()
     if changes.get("mode") == "off" and current.mode != "off" and _session is not None:
         _session.mode_before_off = current.mode
@@ -290,8 +306,9 @@ def _apply(changes: dict[str, Any]) -> Settings:
 
 def numguard_magic(line: str, cell: str | None = None) -> Any:
     """%numguard: status, on/off, or settings; %%numguard name=value: one guarded cell."""
+    __tracebackhide__ = True  # noqa: F841 - IPython shows the cell's frames, not these
     if cell is not None:
-        return run_guarded_cell(parse_settings(line, "%%numguard"), cell)
+        return run_guarded_cell(parse_settings(line, "%%numguard"), cell, line.strip())
     words = line.split()
     if not words:
         print(status_text())
@@ -306,39 +323,41 @@ def numguard_magic(line: str, cell: str | None = None) -> Any:
     return None
 
 
-def run_guarded_cell(changes: dict[str, Any], cell: str) -> Any:
+def run_guarded_cell(changes: dict[str, Any], cell: str, line: str = "") -> Any:
     """The cell inside `guard(**changes)`: its settings end with the cell.
 
-    The guard is written into the cell's own code (compiled under the cell's name), so
-    a report names the cell as where its limit was set, not IPython's machinery.
+    The guard is entered by a one-line block compiled under the cell's name ("In[7]",
+    its source the magic's own line), so a report says the limit was set by
+    `guard(limit=...) at In[7]:1`, not somewhere in IPython's machinery.
     """
+    __tracebackhide__ = True  # noqa: F841
     if _session is None:
         raise UsageError("%%numguard: the extension is not loaded (`%load_ext numguard`)")
     shell = _session.shell
+    name = current_cell(shell)
     source = shell.transform_cell(cell)
-    filename = shell.compile.cache(source, shell.execution_count, raw_code=cell)
+    number = int(name[3:-1]) if name and name[3:-1].isdigit() else shell.execution_count
+    filename = shell.compile.cache(source, number, raw_code=cell)
     module = shell.transform_ast(shell.compile.ast_parse(source, filename=filename))
-    body = module.body
-    if not body or not is_release(body[-1]):
-        body = wrap_statements(body)  # our transformer was not in the list: wrap here
-    futures, body = split_futures(body)
-    release = body[-1] if body and is_release(body[-1]) else None
-    inner = body[:-1] if release is not None else body
-    scoped = ast.Call(
-        func=ast.Attribute(
-            ast.Call(func=ast.Name("__import__", ast.Load()),
-                     args=[ast.Constant(guard.__module__)],
-                     keywords=[ast.keyword("fromlist", ast.List([ast.Constant("_")],
-                                                                ast.Load()))]),
-            guard.__name__, ast.Load()),
-        args=[], keywords=[ast.keyword(name, ast.Constant(value))
-                           for name, value in changes.items()])
-    block = ast.With(items=[ast.withitem(scoped)], body=inner or [ast.Pass()])
-    ast.copy_location(block, inner[0] if inner else module)
-    wrapped = ast.fix_missing_locations(ast.Module(body=futures + [block], type_ignores=[]))
+    if not module.body or not is_release(module.body[-1]):
+        module.body = wrap_statements(module.body)  # our transformer was not in the list
+    futures, body = split_futures(module.body)
+    release = body.pop() if body and is_release(body[-1]) else None
+    module.body = futures + body
+    code = shell.compile(ast.fix_missing_locations(module), filename, "exec")
     _held.clear()
-    exec(shell.compile(wrapped, filename, "exec"), shell.user_global_ns, shell.user_ns)
+    _guarded(changes, line, name or "%%numguard", code, shell)
     return _release() if release is not None else None
+
+
+def _guarded(changes: dict[str, Any], line: str, name: str, code: Any, shell: Any) -> None:
+    """exec `code` in the user's namespace inside `guard(**changes)` entered at `name`:1."""
+    __tracebackhide__ = True  # noqa: F841 - IPython shows the cell's frames, not these
+    linecache.cache[name] = (0, None, [f"%%numguard {line}\n"], name)
+    block = compile("with guard(**changes): exec(code, user_globals, user_locals)\n",
+                    name, "exec", dont_inherit=True)
+    exec(block, {"guard": guard, "changes": changes, "code": code, "__tracebackhide__": True,
+                 "user_globals": shell.user_global_ns, "user_locals": shell.user_ns})
 
 
 #: `%load_ext numguard.ipython` works too (numguard's own hooks call `load`/`unload`).

@@ -107,10 +107,12 @@ def test_settings_changed_inside_a_cell_apply_in_that_cell(ip):
 
 
 def test_the_settings_magic_sets_the_session_and_names_itself_as_origin(ip):
-    ip.run_line_magic("numguard", "limit=2GiB mode=warn inflation=2")
+    cell = run(ip, "%numguard limit=2GiB mode=warn inflation=2")
     settings = numguard.get_settings()
     assert (settings.limit.nbytes, settings.mode, settings.inflation) == (2 * 1024**3, "warn", 2.0)
-    assert settings.origin("limit").startswith("%numguard in In[")
+    assert settings.origin("limit") == f"%numguard in In[{cell.execution_count}]"
+    ip.run_line_magic("numguard", "mode=raise")  # not from a cell
+    assert numguard.get_settings().origin("mode") == "%numguard"
     ip.run_line_magic("numguard", "inflation=none 'limit=1 GiB'")
     assert numguard.get_settings().inflation is None
     assert numguard.get_settings().limit.nbytes == 1024**3
@@ -135,14 +137,14 @@ def test_bad_input_is_a_usage_error_naming_it_and_what_is_accepted(ip, line, nam
 
 
 def test_status_shows_mode_limit_origin_memory_and_refusals(ip, capsys):
-    ip.run_line_magic("numguard", "limit=1MiB")
+    cell = run(ip, "%numguard limit=1MiB")
     run(ip, f"refused = {BIG}")
     capsys.readouterr()
     ip.run_line_magic("numguard", "")
     status = capsys.readouterr().out
     available = numguard.budget()
     assert "armed, mode=raise (from default)" in status
-    assert "limit: 1.0 MiB (limit=1MiB), from %numguard in In[" in status
+    assert f"limit: 1.0 MiB (limit=1MiB), from %numguard in In[{cell.execution_count}]" in status
     assert "memory available:" in status and f"bound by {available.binding_source.name}" in status
     assert "refusals so far: 1 allocation(s) refused by the backstop, 1 cell(s) stopped" in status
 
@@ -168,7 +170,7 @@ def test_the_cell_magic_scopes_its_settings_to_the_cell(ip):
     assert result.result == "1MiB"
     inside = ip.user_ns["inside"]
     assert inside.inflation == 2.0
-    assert inside.origin("limit").startswith("guard(limit=..., inflation=...) at <ipython-input-")
+    assert inside.origin("limit") == f"guard(limit=..., inflation=...) at In[{result.execution_count}]:1"
     assert numguard.get_settings().limit.text == "80%"
     wrapped = run(ip, "%%numguard limit=1MiB\n"
                       "w = numguard.wrap(np.ones(1000))\n"
@@ -177,6 +179,16 @@ def test_the_cell_magic_scopes_its_settings_to_the_cell(ip):
     assert "outer" not in ip.user_ns
     with pytest.raises(UsageError, match="not a setting"):
         ip.run_cell_magic("numguard", "off", "1")
+
+
+def test_an_error_in_a_guarded_cell_shows_the_cells_frames_not_numguards(ip, capsys):
+    capsys.readouterr()
+    result = run(ip, "%%numguard limit=1MiB\nfirst = 1\n1 / 0")
+    assert isinstance(result.error_in_exec, ZeroDivisionError)
+    shown = capsys.readouterr().out
+    assert "1 / 0" in shown and "ZeroDivisionError" in shown
+    assert "numguard/ipython.py" not in shown and "exec(code" not in shown
+    assert ip.user_ns["first"] == 1
 
 
 @pytest.mark.xfail(strict=True, reason="the backstop follows guard blocks with issue #12")
