@@ -52,8 +52,12 @@ def execute(client, code):
 
 
 def test_a_refused_cell_is_an_error_reply_with_numguards_message_and_the_kernel_lives(kernel):
-    reply, _ = execute(kernel, f"%load_ext {EXTENSION}\n%numguard limit=1MiB\n"
-                               "import numpy as np\nkept = 41")
+    reply, _ = execute(kernel, f"%load_ext {EXTENSION}")
+    assert reply["status"] == "ok", reply
+    reply, shown = execute(kernel, "import numguard\n"
+                                   "numguard.get_settings().limit.text, numguard.backstop.is_enabled()")
+    assert shown == "('80%', True)"  # the default: 80% of what the kernel can allocate
+    reply, _ = execute(kernel, "%numguard limit=1MiB\nimport numpy as np\nkept = 41")
     assert reply["status"] == "ok", reply
 
     reply, _ = execute(kernel, "refused = np.ones(1_000_000)")
@@ -65,8 +69,8 @@ def test_a_refused_cell_is_an_error_reply_with_numguards_message_and_the_kernel_
     assert traceback == f"BroadcastMemoryError: {reply['evalue']}"  # no pages of frames
     assert "refused = np.ones(1_000_000)" in traceback
 
-    reply, shown = execute(kernel, "import numguard\nnumguard.get_settings().origin('limit')")
-    assert shown == "'%numguard in In[1]'"  # ipykernel counts the cell early: still In[1]
+    reply, shown = execute(kernel, "numguard.get_settings().origin('limit')")
+    assert shown == "'%numguard in In[3]'"  # ipykernel counts the cell early: still In[3]
 
     reply, shown = execute(kernel, "1 + 1")
     assert reply["status"] == "ok" and shown == "2"
