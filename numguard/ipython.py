@@ -70,18 +70,35 @@ def _translating() -> translating:
 # --- the AST transformer ---------------------------------------------------------------
 
 
-def _helper(name: str) -> ast.expr:
+def _helper(name: str, where: ast.AST | None = None) -> ast.expr:
     """`__import__("numguard.ipython", fromlist=["_"])._hold`, robust to `%reset`."""
+    at = _position(where)
     module = ast.Call(
-        func=ast.Name("__import__", ast.Load()),
-        args=[ast.Constant(_MODULE)],
-        keywords=[ast.keyword("fromlist", ast.List([ast.Constant("_")], ast.Load()))],
+        func=ast.Name("__import__", ast.Load(), **at),
+        args=[ast.Constant(_MODULE, **at)],
+        keywords=[ast.keyword("fromlist", ast.List([ast.Constant("_", **at)], ast.Load(), **at),
+                              **at)],
+        **at,
     )
-    return ast.Attribute(module, name, ast.Load())
+    return ast.Attribute(module, name, ast.Load(), **at)
 
 
-def _call(name: str, *args: ast.expr) -> ast.Call:
-    return ast.Call(func=_helper(name), args=list(args), keywords=[])
+def _call(name: str, where: ast.AST, *args: ast.expr) -> ast.Call:
+    return ast.Call(func=_helper(name, where), args=list(args), keywords=[],
+                    **_position(where))
+
+
+def _position(where: ast.AST | None) -> dict[str, int]:
+    """`where`'s position, for new nodes (placed by hand: walking the cell costs more)."""
+    if where is None:
+        return {}
+    return {"lineno": where.lineno, "col_offset": where.col_offset,  # type: ignore[attr-defined]
+            "end_lineno": where.end_lineno,  # type: ignore[attr-defined]
+            "end_col_offset": where.end_col_offset}  # type: ignore[attr-defined]
+
+
+#: How the helper module is named in a wrapped cell (compared without positions).
+_HELPER_MODULE = ast.dump(_helper("_").value)  # type: ignore[attr-defined]
 
 
 def _is_future_import(node: ast.stmt) -> bool:
@@ -94,7 +111,7 @@ def is_release(node: ast.stmt) -> bool:
         return False
     func = node.value.func
     return (isinstance(func, ast.Attribute) and func.attr == "_release"
-            and ast.dump(func.value) == ast.dump(_helper("_release").value))
+            and ast.dump(func.value) == _HELPER_MODULE)
 
 
 def _assigned_name(node: ast.stmt) -> str | None:
@@ -125,15 +142,16 @@ def wrap_statements(body: list[ast.stmt], show_assignment: bool = False) -> list
     after: list[ast.stmt] = []
     last = inner[-1]
     if isinstance(last, ast.Expr):
-        inner[-1] = ast.copy_location(ast.Expr(_call("_hold", last.value)), last)
-        after.append(ast.copy_location(ast.Expr(_call("_release")), last))
+        inner[-1] = ast.Expr(_call("_hold", last, last.value), **_position(last))
+        after.append(ast.Expr(_call("_release", last), **_position(last)))
     elif show_assignment and _assigned_name(last):
-        shown = ast.Expr(ast.Name(_assigned_name(last), ast.Load()))
-        after.append(ast.copy_location(shown, last))
-    block = ast.With(items=[ast.withitem(_call("_translating"))], body=inner)
-    ast.copy_location(block, body[0])
+        shown = ast.Name(_assigned_name(last), ast.Load(), **_position(last))
+        after.append(ast.Expr(shown, **_position(last)))
+    first = body[0]
+    block = ast.With(items=[ast.withitem(_call("_translating", first))], body=inner,
+                     **_position(first))
     block.end_lineno, block.end_col_offset = last.end_lineno, last.end_col_offset
-    return [ast.fix_missing_locations(node) for node in futures + [block] + after]
+    return futures + [block] + after
 
 
 class CellTranslator(ast.NodeTransformer):
