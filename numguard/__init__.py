@@ -44,6 +44,20 @@ __all__ = [
 
 
 
+def load_ipython_extension(ipython: object) -> None:
+    """`%load_ext numguard`: arm the session's cells (numguard.ipython; IPython only then)."""
+    from numguard.ipython import load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython: object) -> None:
+    """`%unload_ext numguard`: NumPy's own behaviour again, the settings as they were."""
+    from numguard.ipython import unload
+
+    unload(ipython)
+
+
 def _started_as_numguard_cli() -> bool:
     """Whether `python -m numguard` is importing this package: runpy sets argv[0] to "-m"
     while it imports the package of the module it runs, and orig_argv names the module."""

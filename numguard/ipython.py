@@ -231,11 +231,13 @@ def unload(shell: Any) -> None:
         if shell.magics_manager.magics[kind].get(MAGIC) is numguard_magic:
             del shell.magics_manager.magics[kind][MAGIC]
     _held.clear()
-    _configure(session.previous, {}, "unload")
+    # Disarm first: disable() restores what the backstop's first enable() replaced, which
+    # %numguard off/on may have moved; the session's own starting settings win last.
     if session.was_armed:
         backstop.enable()
     else:
         backstop.disable()
+    _configure(session.previous, {}, "unload")
 
 
 def status_text() -> str:

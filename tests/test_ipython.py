@@ -192,7 +192,6 @@ def test_an_error_in_a_guarded_cell_shows_the_cells_frames_not_numguards(ip, cap
     assert ip.user_ns["first"] == 1
 
 
-@pytest.mark.xfail(strict=True, reason="the backstop follows guard blocks with issue #12")
 def test_the_cell_magic_refuses_plain_arrays_over_its_limit(ip):
     result = run(ip, f"%%numguard limit=1MiB\nrefused = {BIG}")
     assert isinstance(result.error_in_exec, numguard.MemoryLimitError)

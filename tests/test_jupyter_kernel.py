@@ -62,11 +62,12 @@ def test_a_refused_cell_is_an_error_reply_with_numguards_message_and_the_kernel_
 
     reply, _ = execute(kernel, "refused = np.ones(1_000_000)")
     assert reply["status"] == "error"
-    assert reply["ename"] == "BroadcastMemoryError"  # a numguard.MemoryLimitError
-    assert "refused a NumPy allocation of 7.6 MiB (8,000,000 bytes)" in reply["evalue"]
-    assert "limit: 1.0 MiB (limit=1MiB)" in reply["evalue"]
+    assert reply["ename"] == "MemoryLimitError"  # not a broadcast: a plain allocation
+    assert "a NumPy allocation of 7.6 MiB (8,000,000 bytes)" in reply["evalue"]
+    assert "was refused" in reply["evalue"]
+    assert "limit: 1.0 MiB (limit=1MiB from %numguard in In[" in reply["evalue"]
     traceback = "\n".join(reply["traceback"])
-    assert traceback == f"BroadcastMemoryError: {reply['evalue']}"  # no pages of frames
+    assert traceback == f"MemoryLimitError: {reply['evalue']}"  # no pages of frames
     assert "refused = np.ones(1_000_000)" in traceback
 
     reply, shown = execute(kernel, "numguard.get_settings().origin('limit')")

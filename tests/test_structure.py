@@ -20,6 +20,8 @@ def module_name(path: Path) -> str:
 
 
 MODULES = {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+#: Compiled modules (the backstop's C helper): imported, but with no Python imports.
+EXTENSIONS = {module_name(p) for p in PACKAGE.rglob("*.c")}
 
 
 def resolve(module: str, node: ast.ImportFrom, is_package: bool) -> str:
@@ -41,11 +43,14 @@ def imports_of(module: str, path: Path) -> set[str]:
             names = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
             target = resolve(module, node, path.name == "__init__.py")
-            names = [f"{target}.{alias.name}" if f"{target}.{alias.name}" in MODULES else target
+            names = [f"{target}.{alias.name}"
+                     if f"{target}.{alias.name}" in MODULES.keys() | EXTENSIONS else target
                      for alias in node.names]
         else:
             continue
         for name in names:
+            if name in EXTENSIONS:
+                continue
             while name and name not in MODULES:
                 name = name.rpartition(".")[0]
             if name and name != module:
