@@ -5,7 +5,7 @@ processes with different environment variables and prints what each run did:
 
     (no variables)                         -> runs (the default limit is 80% of memory)
     NUMGUARD_LIMIT=1MiB                    -> BroadcastMemoryError before allocating
-    NUMGUARD_MODE=warn NUMGUARD_LIMIT=1MiB -> NumguardWarning, then the step runs
+    NUMGUARD_MODE=warn NUMGUARD_LIMIT=1MiB -> MemoryLimitWarning, then the step runs
     NUMGUARD_MODE=off                      -> the same GuardedArray, nothing is checked
     NUMGUARD_LIMIT=lots                    -> import fails, naming the variable
 

@@ -17,6 +17,10 @@ joins, gathers and reductions grow or shrink by design and face the memory rule 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextvars import ContextVar
+from typing import Any
+
 from .memory import Budget, budget_for
 from .projection.record import Estimate
 from .report import Trip, act
@@ -32,6 +36,22 @@ NEGLIGIBLE_NBYTES = 64 * 1024
 #: top of the operands' own itemsizes: covers the widest promotion of two operands
 #: (to complex128 or a 16-byte type) so that `size * (itemsizes + SLACK)` bounds it.
 ELEMENT_SLACK = 32
+
+#: True while NumPy runs an operation an entry point has projected and judged: the
+#: allocation backstop leaves that operation's allocations alone (one operation, one
+#: verdict, one report). Operations numguard could not project are not marked, so the
+#: backstop still judges what they allocate.
+JUDGED: ContextVar[bool] = ContextVar("numguard_judged", default=False)
+
+
+def run_judged(kernel: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """`kernel(*args, **kwargs)`, marked as judged for the backstop (see JUDGED)."""
+    token = JUDGED.set(True)
+    try:
+        return kernel(*args, **kwargs)
+    finally:
+        JUDGED.reset(token)
+
 
 _SEVERITY = {"off": 0, "allow": 0, "log": 1, "warn": 2, "raise": 3}
 _BY_SEVERITY = {0: "off", 1: "log", 2: "warn", 3: "raise"}
@@ -100,8 +120,8 @@ def _promotes_rank(estimate: Estimate) -> bool:
 def enforce(estimate: Estimate, settings: Settings | None = None) -> None:
     """Judge `estimate` under the settings in force and act (raise, warn or log).
 
-    Returns when the operation may run. (The backstop leaves the allocations of an
-    operation enforced here alone: one operation, one verdict, one report.)
+    Returns when the operation may run; the caller then runs NumPy's kernel through
+    `run_judged`, so that the backstop does not judge the same operation again.
     """
     settings = settings or get_settings()
     if settings.mode == "off":
@@ -113,5 +133,5 @@ def enforce(estimate: Estimate, settings: Settings | None = None) -> None:
             act(mode, estimate, trip)
 
 
-__all__ = ["ELEMENT_SLACK", "NEGLIGIBLE_NBYTES", "enforce", "judge", "judge_bytes",
-           "mode_for", "small_bound"]
+__all__ = ["ELEMENT_SLACK", "JUDGED", "NEGLIGIBLE_NBYTES", "enforce", "judge", "judge_bytes",
+           "mode_for", "run_judged", "small_bound"]

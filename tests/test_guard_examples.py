@@ -42,7 +42,7 @@ def run_example(name: str) -> subprocess.CompletedProcess:
         "step ran: result (2000, 500)",
         "$ NUMGUARD_LIMIT=1MiB python environment_switch.py --job",
         "step refused: numguard: `*` (np.multiply)",
-        "stderr: NumguardWarning:",
+        "stderr: MemoryLimitWarning:",
         "wrap() gave GuardedArray (mode off)",
         "stderr: ValueError: NUMGUARD_LIMIT='lots' is not valid",
     ]),

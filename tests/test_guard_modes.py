@@ -437,9 +437,10 @@ def test_operator_results_stay_guarded_across_chains():
 
 
 def _refusal(**settings_):
+    column, row = wrap(np.ones((300, 1))), np.ones(400)
     with numguard.guard(**settings_):
         try:
-            wrap(np.ones((300, 1))) * np.ones(400)
+            column * row
         except NumguardError as error:
             return error
     raise AssertionError("not refused")

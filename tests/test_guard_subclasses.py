@@ -142,8 +142,9 @@ def test_twins_are_created_once_and_guard_their_own_class():
     m = wrap(np.matrix([[1.0, 2.0], [3.0, 4.0]]))
     with numguard.guard(limit=16), pytest.raises(numguard.MemoryLimitError, match="np.dot"):
         m * m  # the matrix product, projected as NumPy runs it
+    masked = wrap(np.ma.masked_array([1.0, 2.0, 3.0]))
     with numguard.guard(limit=16), pytest.raises(numguard.MemoryLimitError, match="copy"):
-        wrap(np.ma.masked_array([1.0, 2.0, 3.0])).copy()  # the masked array's own copy
+        masked.copy()  # the masked array's own copy
 
 
 def test_a_twin_pickles_as_the_users_class():

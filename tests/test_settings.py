@@ -90,13 +90,16 @@ def test_an_overflowing_limit_is_a_value_error():
 
 
 def test_limits_are_enforced_exactly():
+    # Operands are made before the block: inside it every allocation is judged (#12).
+    a64, column128, column129 = wrap(np.ones(64)), wrap(np.ones((128, 1))), wrap(np.ones((129, 1)))
+    a129, one = wrap(np.ones(129)), np.ones(1)
     with guard(limit="1KiB"):
-        assert (wrap(np.ones(64)) + wrap(np.ones(64))).shape == (64,)  # 512 B
-        wrap(np.ones((128, 1))) * np.ones(1)  # exactly 1024 B: allowed
+        assert (a64 + a64).shape == (64,)  # 512 B
+        column128 * one  # exactly 1024 B: allowed
         with pytest.raises(BroadcastMemoryError):
-            wrap(np.ones((129, 1))) * np.ones(1)  # 1032 B
+            column129 * one  # 1032 B
         with pytest.raises(MemoryLimitError):
-            wrap(np.ones(129)) + wrap(np.ones(129))  # the two-array hot path too
+            a129 + a129  # the two-array hot path too
 
 
 @pytest.mark.parametrize("limit", ["512MiB", "2 GB", "1.5GiB", "75%", 10**9])
@@ -173,14 +176,14 @@ def test_nested_guards_inner_wins():
 
 
 def test_inner_guard_decides_the_outcome():
-    a = wrap(np.ones((100, 1)))
+    a, row = wrap(np.ones((100, 1))), np.ones(100)  # made outside: blocks judge every allocation
     with guard(limit=100):
         with guard(limit="1MiB"):
-            assert (a * np.ones(100)).shape == (100, 100)
+            assert (a * row).shape == (100, 100)
         with pytest.raises(BroadcastMemoryError):
-            a * np.ones(100)
+            a * row
     with guard(limit="1MiB"), guard(limit=100), pytest.raises(BroadcastMemoryError):
-        a * np.ones(100)
+        a * row
 
 
 def test_guard_restores_after_an_exception():
@@ -249,14 +252,14 @@ def test_decorator_takes_unset_settings_from_the_caller_at_call_time():
 
 def test_decorator_enforces_inside_and_restores_after_an_error():
     @guard(limit=100)
-    def blow_up(n):
-        return wrap(np.ones((n, 1))) * np.ones(n)
+    def blow_up(column, row):
+        return column * row
 
     before = get_settings()
     with pytest.raises(BroadcastMemoryError):
-        blow_up(100)
+        blow_up(wrap(np.ones((100, 1))), np.ones(100))
     assert get_settings() == before
-    assert blow_up(3).shape == (3, 3)
+    assert blow_up(wrap(np.ones((3, 1))), np.ones(3)).shape == (3, 3)
     assert (wrap(np.ones((100, 1))) * np.ones(100)).shape == (100, 100)  # outside: defaults
 
 

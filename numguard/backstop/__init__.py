@@ -38,6 +38,8 @@ How, and why (see README "Production switch" for the figures):
 from __future__ import annotations
 
 import atexit
+from collections.abc import Callable
+from contextvars import Token
 from typing import Any
 
 from ..settings import (
@@ -49,9 +51,47 @@ from ..settings import (
     configure_from_environment,
 )
 from ._control import BACKEND_VARIABLE, controller
+from ._judge import WATCHERS
 
 __all__ = ["BACKEND_VARIABLE", "disable", "enable", "enable_from_environment", "is_enabled",
-           "status"]
+           "status", "watch"]
+
+
+class watch:
+    """Observe NumPy's data allocations: `with watch(callback, floor=1): ...`.
+
+    `callback(nbytes)` runs, in the allocating thread with the GIL held, for every
+    NumPy data allocation of at least `floor` bytes made in this thread or asyncio task
+    while the block runs (numguard's own bookkeeping excluded). It observes only: it
+    cannot refuse, and an exception it raises is ignored. `numguard.scaling` and the
+    pytest plugin's reports are built on it.
+    """
+
+    __slots__ = ("_callback", "_floor", "_registered", "_token")
+
+    def __init__(self, callback: Callable[[int], Any], floor: int = 1) -> None:
+        if not callable(callback):
+            raise TypeError(f"watch() needs a callable, not {type(callback).__name__}")
+        if isinstance(floor, bool) or not isinstance(floor, int) or floor < 1:
+            raise ValueError(f"invalid floor {floor!r}: expected a whole number of bytes >= 1")
+        self._callback, self._floor = callback, floor
+        self._registered: int | None = None
+        self._token: Token | None = None
+
+    def __enter__(self) -> watch:
+        if self._token is not None:
+            raise TypeError("Cannot enter the same numguard.backstop.watch twice.")
+        self._registered = controller.register(self._floor - 1)
+        self._token = WATCHERS.set(WATCHERS.get() + ((self._callback, self._floor),))
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        token, self._token = self._token, None
+        registered, self._registered = self._registered, None
+        if token is not None:
+            WATCHERS.reset(token)
+        if registered is not None:
+            controller.unregister(registered)
 
 
 def enable(**settings: Any) -> Settings:

@@ -140,19 +140,23 @@ class Backstop:
             fast = self._block_threshold(settings)
             if fast >= UNLIMITED:
                 return None
-            with self.lock:
-                token = next(self._tokens)
-                self._live[token] = (fast, threading.get_ident())
-                counts = self._counts
-                counts[fast] = counts.get(fast, 0) + 1
-                if not self.installed:
-                    self._install()  # pushes the bounds first
-                elif self._pushed is None or fast < self._pushed[0]:
-                    self._push()
-                return token
+            return self.register(fast)
         except Exception as error:  # noqa: BLE001 - a block must run even if this fails
             self._report_hook_failure(error)
             return None
+
+    def register(self, fast: int) -> int:
+        """Have C ask Python about every request over `fast` bytes until `unregister`."""
+        with self.lock:
+            token = next(self._tokens)
+            self._live[token] = (fast, threading.get_ident())
+            counts = self._counts
+            counts[fast] = counts.get(fast, 0) + 1
+            if not self.installed:
+                self._install()  # pushes the bounds first
+            elif self._pushed is None or fast < self._pushed[0]:
+                self._push()
+            return token
 
     def _block_threshold(self, settings: Settings) -> int:
         # A guard instance or decorator hands the same Limit object on every entry: a
@@ -168,23 +172,27 @@ class Backstop:
 
     def exit_block(self, token: int) -> None:
         try:
-            with self.lock:
-                entry = self._live.pop(token, None)
-                if entry is None:
-                    return
-                counts = self._counts
-                fast = entry[0]
-                left = counts[fast] - 1
-                if left:
-                    counts[fast] = left
-                    return
-                del counts[fast]
-                if not self._live and not self.armed:
-                    self._uninstall()  # the next install pushes the bounds afresh
-                elif self._pushed is not None and fast <= self._pushed[0]:
-                    self._push()
+            self.unregister(token)
         except Exception as error:  # noqa: BLE001 - leaving a block must never fail
             self._report_hook_failure(error)
+
+    def unregister(self, token: int) -> None:
+        """Undo `register`: the bounds relax, and the handler leaves when nothing is live."""
+        with self.lock:
+            entry = self._live.pop(token, None)
+            if entry is None:
+                return
+            counts = self._counts
+            fast = entry[0]
+            left = counts[fast] - 1
+            if left:
+                counts[fast] = left
+                return
+            del counts[fast]
+            if not self._live and not self.armed:
+                self._uninstall()  # the next install pushes the bounds afresh
+            elif self._pushed is not None and fast <= self._pushed[0]:
+                self._push()
 
     def _report_hook_failure(self, error: BaseException) -> None:
         if self._hook_failed:

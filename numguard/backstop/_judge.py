@@ -21,10 +21,9 @@ Thresholds (`thresholds`), for one set of settings (a block's, or the armed proc
   process limit in mode "raise", unlimited otherwise (a block's limit is not used
   there: C cannot tell which context allocates).
 
-An allocation made inside a GuardedArray operation (numguard's own code is on the
-stack) is left to the guard, which judged that operation's projection already: one
-operation, one verdict, one report (issue #10.7), and numguard's own bookkeeping is
-never refused.
+An allocation made while NumPy runs an operation GuardedArray has projected and
+judged (`policy.JUDGED`) is left alone: one operation, one verdict, one report (issue
+#10.7). What GuardedArray could not project is judged here like any other allocation.
 
 `policy.judge_bytes(nbytes, settings)` is the whole decision, the same rule GuardedArray
 applies; report.py words it, in the one message both paths share.
@@ -37,17 +36,22 @@ import sys
 import threading
 import warnings
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import replace
 
 from ..errors import MemoryLimitWarning, NumguardError
 from ..memory import Budget, budget_for
 from ..memory.monitor import SMALL_DIVISOR, SMALL_FLOOR
-from ..policy import NEGLIGIBLE_NBYTES, judge_bytes
+from ..policy import JUDGED, NEGLIGIBLE_NBYTES, judge_bytes
 from ..report import Trip, call_site, describe
 from ..settings import Settings, get_settings, process_settings
 from ._report import Refusal, allocation_estimate, error_for, record
 
 UNLIMITED = 2**64 - 1
+
+#: (callback, floor) pairs of the `watch` blocks live in this thread or task.
+WATCHERS: ContextVar[tuple[tuple[Callable[[int], None], int], ...]] = ContextVar(
+    "numguard_watchers", default=())
 
 
 def thresholds(settings: Settings, budget: Budget | None = None) -> tuple[int, int]:
@@ -66,23 +70,20 @@ def thresholds(settings: Settings, budget: Budget | None = None) -> tuple[int, i
 
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-#: numguard's own judging code: GuardedArray's overrides (which run NumPy's kernel on an
-#: operation they already judged), the projections' stand-ins, the budget readers and the
-#: reports. Every other numguard module (guard blocks, the IPython, pytest and dask
-#: integrations, `python -m numguard run`) runs the user's code, judged here.
-_JUDGED_BY_NUMGUARD = tuple(_PACKAGE + name for name in (
-    "guarded" + os.sep, "projection" + os.sep, "memory" + os.sep, "report.py", "policy.py"))
+#: numguard's own bookkeeping: projections (their stand-ins, an index list made an
+#: array), budget readers and reports. What these allocate is numguard's, never judged.
+_BOOKKEEPING = tuple(_PACKAGE + name for name in (
+    "projection" + os.sep, "memory" + os.sep, "report.py", "policy.py"))
 
 
-def judged_by_the_guard() -> bool:
-    """Whether numguard's own code is allocating: a GuardedArray operation the guard
-    already judged (its projection, its one report), or numguard's bookkeeping.
-
-    The backstop stays out of it: one operation, one verdict, one report.
-    """
-    frame = sys._getframe(1)
+def numguards_own() -> bool:
+    """Whether the allocation is numguard's: an operation GuardedArray has already judged
+    (`policy.JUDGED`: one operation, one verdict, one report), or its bookkeeping."""
+    if JUDGED.get():
+        return True
+    frame = sys._getframe(2)
     while frame is not None:
-        if frame.f_code.co_filename.startswith(_JUDGED_BY_NUMGUARD):
+        if frame.f_code.co_filename.startswith(_BOOKKEEPING):
             return True
         frame = frame.f_back
     return False
@@ -107,8 +108,16 @@ class Judge:
     # Called from C, with the GIL, for requests above the fast bound. Must not raise:
     # the handler would report it as unraisable and fall back to its hard bound.
     def decide(self, nbytes: int, kind: int) -> bool:
+        watchers = WATCHERS.get()
+        if watchers and not numguards_own():
+            for callback, floor in watchers:
+                if nbytes >= floor:
+                    try:
+                        callback(nbytes)
+                    except Exception:  # noqa: BLE001, S112 - an observer never breaks NumPy
+                        continue
         settings, scoped = allocating_settings(self.armed)
-        if settings is None or settings.mode == "off" or judged_by_the_guard():
+        if settings is None or settings.mode == "off" or numguards_own():
             return True
         budget = budget_for(nbytes) if nbytes > NEGLIGIBLE_NBYTES else None
         if budget is not None and not scoped:
@@ -117,9 +126,10 @@ class Judge:
         if trip is None:
             self._local.refusal = None
             return True
-        return self._over_limit(nbytes, kind, settings, trip)
+        return self._over_limit(nbytes, kind, settings, trip, scoped)
 
-    def _over_limit(self, nbytes: int, kind: int, settings: Settings, trip: Trip) -> bool:
+    def _over_limit(self, nbytes: int, kind: int, settings: Settings, trip: Trip,
+                    scoped: bool) -> bool:
         if trip.budget is None:  # for the record only: a refusal is rare
             trip = replace(trip, budget=budget_for(nbytes))
         site = call_site()
@@ -134,7 +144,10 @@ class Judge:
             except Exception:  # noqa: BLE001 - warnings are errors here: refuse instead
                 refuse = True
                 message = describe(estimate, trip, site, refused=True)
-        record(message, estimate, trip, site, kind, settings.mode, refuse)
+        # A refusal inside a guard block leaves it as numguard's error, message included:
+        # stderr then would say it twice. Outside, NumPy's own error needs the record.
+        record(message, estimate, trip, site, kind, settings.mode, refuse,
+               echo=not (refuse and scoped))
         self._local.refusal = Refusal(trip, site, nbytes) if refuse else None
         return not refuse
 

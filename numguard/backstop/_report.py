@@ -44,13 +44,14 @@ def allocation_estimate(nbytes: int, shape: Any = None, dtype: Any = None) -> Es
 
 
 def record(message: str, estimate: Estimate, trip: Trip, site: Site, kind: int, mode: str,
-           refused: bool) -> None:
-    """The structured record on logger "numguard"; on stderr if nothing would show it."""
+           refused: bool, echo: bool = True) -> None:
+    """The structured record on logger "numguard"; on stderr (`echo`) if nothing would
+    show it."""
     allocator = KINDS[kind] if 0 <= kind < len(KINDS) else str(kind)
     try:
         log(message, estimate, trip, site, "refused" if refused else "allowed", mode,
             rule="backstop", allocator=allocator)
-        if logger.isEnabledFor(logging.WARNING) and not shown(logger):
+        if echo and logger.isEnabledFor(logging.WARNING) and not shown(logger):
             sys.stderr.write(message + "\n")
     except Exception:  # noqa: BLE001 - a report must never turn into an allocation failure
         try:

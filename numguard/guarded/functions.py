@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from numguard import settings as _settings
-from numguard.policy import enforce
+from numguard.policy import enforce, run_judged
 from numguard.projection.registry import FUNCTIONS
 
 from .deferral import FUNCTION, defers, plain, rewrap
@@ -61,6 +61,7 @@ class FunctionProtocol:
             if spec is None or spec.delegated:
                 return rewrap(implementation(*args, **kwargs), guarded)
         plain_args, plain_kwargs = plain(args, kwargs)
+        estimate = None
         if spec is not None and not spec.delegated:
             try:
                 estimate = spec.project(plain_args, plain_kwargs)
@@ -68,7 +69,10 @@ class FunctionProtocol:
                 estimate = None
             if estimate is not None:
                 enforce(estimate, settings)
-        result = implementation(*plain_args, **plain_kwargs)
+        if estimate is not None:
+            result = run_judged(implementation, *plain_args, **plain_kwargs)
+        else:
+            result = implementation(*plain_args, **plain_kwargs)
         if isinstance(result, _ndarray):
             # An out= array NumPy filled comes back as the caller's own object.
             out = plain_kwargs.get("out") if plain_kwargs else None

@@ -75,7 +75,7 @@ import numpy as np
 
 from numguard import settings as _settings
 from numguard.errors import NumguardError
-from numguard.policy import enforce, judge, small_bound
+from numguard.policy import enforce, judge, run_judged, small_bound
 from numguard.projection.indexing import BASIC_INDEX_TYPES
 from numguard.projection.ndarray_methods import METHODS
 
@@ -91,28 +91,31 @@ _NO_KWARGS: dict = {}
 _BASIC = BASIC_INDEX_TYPES | {str}
 
 def check(name: str, project: Any, a: np.ndarray, args: tuple, kwargs: dict,
-          settings: _settings.Settings) -> None:
+          settings: _settings.Settings) -> bool:
     """Project `a.<name>(*args, **kwargs)`, judge and act; NumPy's errors stay NumPy's.
-    Foreign arrays among the arguments are neither projected nor converted."""
+    Foreign arrays among the arguments are neither projected nor converted. True when
+    the call was decided here (the method then runs marked for the backstop); False
+    when it could not be projected (the backstop judges what NumPy allocates)."""
     if (args and defers_any(args, EITHER)) or (kwargs and defers_any(kwargs.values(), EITHER)):
-        return
+        return False
     try:
         estimate = project(a, *args, **kwargs)
         if estimate is None:
-            return
+            return True  # no new array
         refine = METHODS[name].refine
         if refine is not None and judge(estimate, settings) is not None:
             estimate = refine(a, *args, **kwargs)
     except Exception:  # noqa: BLE001 - NumPy raises its own error when it runs
-        return
+        return False
     try:
         enforce(estimate, settings)
     except NumguardError:
         # A call NumPy rejects on its data (an index out of bounds) gets NumPy's error.
         rejects = METHODS[name].rejects
         if rejects is not None and _safely(rejects, a, args, kwargs):
-            return
+            return True  # decided: NumPy rejects it on its data, before using the memory
         raise
+    return True
 
 
 def _safely(rejects: Any, a: np.ndarray, args: tuple, kwargs: dict) -> bool:
@@ -143,15 +146,19 @@ def _guarded(name: str, method: Any = None) -> Any:
 
     def override(self: np.ndarray, /, *args: Any, **kwargs: Any) -> Any:
         settings = _scoped_get() or _settings._process
-        if settings.mode != "off" and (
-            per_element is None
-            or self.size * (per_element or self.itemsize) > small_bound(settings)
-        ):
-            check(name, project, self, args, kwargs, settings)
-        if self._unguarded is _ndarray:
-            result = method(self, *args, **kwargs)
-        else:  # a twin: the user's class's own method, on a view of that class
-            result = method(self.view(self._unguarded), *args, **kwargs)
+        # Judged: too small to matter, or projected and let through. Only a call the
+        # override could not project is left for the backstop to judge.
+        judged = settings.mode != "off" and (
+            (per_element is not None
+             and self.size * (per_element or self.itemsize) <= small_bound(settings))
+            or check(name, project, self, args, kwargs, settings)
+        )
+        target = self if self._unguarded is _ndarray else self.view(self._unguarded)
+        # (a twin runs the user's class's own method, on a view of that class)
+        if judged:
+            result = run_judged(method, target, *args, **kwargs)
+        else:
+            result = method(target, *args, **kwargs)
         kind = type(result)
         if kind is _ndarray or kind is tuple or kind is self._unguarded:
             return rewrap(result, type(self))
@@ -178,10 +185,11 @@ def _guarded_getitem(getitem: Any) -> Any:
             else:
                 return getitem(self, key)
         settings = _scoped_get() or _settings._process
-        if settings.mode != "off" and not (
-            kind is _ndarray and self.ndim and _gather_bound(self, key) <= small_bound(settings)
+        if settings.mode != "off" and (
+            (kind is _ndarray and self.ndim and _gather_bound(self, key) <= small_bound(settings))
+            or check("__getitem__", _project_getitem, self, (key,), _NO_KWARGS, settings)
         ):
-            check("__getitem__", _project_getitem, self, (key,), _NO_KWARGS, settings)
+            return run_judged(getitem, self, key)
         return getitem(self, key)
 
     __getitem__.__qualname__ = "AllocatingMethods.__getitem__"
@@ -198,8 +206,11 @@ class AllocatingMethods:
     @property
     def imag(self) -> Any:
         settings = _scoped_get() or _settings._process
-        if settings.mode != "off" and self.size * self.itemsize > small_bound(settings):
-            check("imag", _project_imag, self, (), _NO_KWARGS, settings)
+        if settings.mode != "off" and (
+            self.size * self.itemsize <= small_bound(settings)
+            or check("imag", _project_imag, self, (), _NO_KWARGS, settings)
+        ):
+            return run_judged(_ndarray_imag.__get__, self, type(self))
         return _ndarray_imag.__get__(self, type(self))
 
     @imag.setter

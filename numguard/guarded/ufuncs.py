@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from numguard import settings as _settings
-from numguard.policy import ELEMENT_SLACK, enforce, small_bound
+from numguard.policy import ELEMENT_SLACK, enforce, run_judged, small_bound
 from numguard.projection import project_ufunc
 
 from .deferral import UFUNC, Guarded, defers, returned, rewrap
@@ -33,8 +33,7 @@ def guarded_ufunc(guarded: type, ufunc: np.ufunc, method: str, inputs: tuple, kw
         outs is not None and defers(map(type, outs), UFUNC)
     ):
         return NotImplemented
-    if settings.mode != "off":
-        check(ufunc, method, inputs, kwargs, settings)
+    judged = settings.mode != "off" and check(ufunc, method, inputs, kwargs, settings)
     unwrapped = [x.view(x._unguarded) if isinstance(x, Guarded) else x for x in inputs]
     where = kwargs.get("where")
     if isinstance(where, Guarded):
@@ -42,7 +41,8 @@ def guarded_ufunc(guarded: type, ufunc: np.ufunc, method: str, inputs: tuple, kw
     if outs is not None:
         kwargs["out"] = tuple([o.view(o._unguarded) if isinstance(o, Guarded) else o
                                for o in outs])
-    result = getattr(ufunc, method)(*unwrapped, **kwargs)
+    kernel = getattr(ufunc, method)
+    result = run_judged(kernel, *unwrapped, **kwargs) if judged else kernel(*unwrapped, **kwargs)
     if method == "at":
         return None
     if type(result) is tuple:
@@ -136,17 +136,20 @@ _SCALAR_ITEMSIZE = 16
 
 def check(
     ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict, settings: _settings.Settings
-) -> None:
-    """Project, judge and act. NumPy's own errors are left for NumPy to raise."""
+) -> bool:
+    """Project, judge and act; True when the call was decided here (judged, or too small
+    to matter), False when it could not be projected (NumPy raises its own error, or
+    the backstop judges what it allocates)."""
     if method == "__call__" and not kwargs and len(inputs) == 2 and _trivially_small(
         inputs[0], inputs[1], settings
     ):
-        return
+        return True  # decided: too small to matter
     try:
         estimate = project_ufunc(ufunc, method, inputs, kwargs)
     except Exception:  # noqa: BLE001 - NumPy raises its own error when it runs
-        return
+        return False
     enforce(estimate, settings)
+    return True
 
 
 def _trivially_small(a: Any, b: Any, settings: _settings.Settings) -> bool:
