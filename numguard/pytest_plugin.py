@@ -286,7 +286,8 @@ class NumguardRun:
             return
         write = terminalreporter.write_line
         terminalreporter.section("numguard")
-        write(f"{self.guarded} guarded test(s), {len(self.refusals)} refusal(s)")
+        if self.guarded or self.refusals:
+            write(f"{self.guarded} guarded test(s), {len(self.refusals)} refusal(s)")
         for refusal in self.refusals:
             write(f"refused: {refusal['nodeid']}: {refusal['summary']}")
         ranked = sorted(self.largest.items(), key=lambda kv: -kv[1][0][0])
