@@ -190,3 +190,20 @@ def test_an_armed_backstop_is_reported_not_ignored(restored_defaults):
             scaling(linear, n=TOY, at=10, limit="1GiB")
     finally:
         backstop.disable()
+
+
+def test_the_example_tells_the_incident_from_its_fix():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(root), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    done = subprocess.run([sys.executable, str(root / "examples" / "toy_data_scaling.py")],
+                          capture_output=True, text=True, timeout=120, env=env, cwd=root)
+    assert done.returncode == 0, done.stderr
+    assert "best_cluster_score: FAILS" in done.stdout
+    assert "best_cluster_score_fixed: passes" in done.stdout
+    assert "grows as n^2.0: 781.2 KiB, 3.1 MiB, 12.2 MiB" in done.stdout
