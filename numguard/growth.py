@@ -46,18 +46,24 @@ _SKIPPED_DIRS = (
 
 
 @contextmanager
-def watch_allocations(callback: Callable[[int], None], floor: int = 0) -> Iterator[bool]:
+def watch_allocations(
+    callback: Callable[[int], None], floor: int = 0, *, tap: bool = True
+) -> Iterator[bool]:
     """Call `callback(nbytes)` for NumPy data allocations this thread makes in the block.
 
     Yields whether allocations are observed at all. Requests of at most `floor` bytes
     may be skipped (a hint for cheap observation). Uses `numguard.backstop.watch` when
-    this numguard has it; until then, a tap on the backstop's C handler, which works
-    only while the backstop is not armed (an armed backstop owns the handler).
+    this numguard has it. Until then, with `tap`, a tap on the backstop's C handler:
+    it works only while the backstop is not armed (an armed backstop owns the
+    handler), and code inside sees NumPy's handler named "numguard_backstop".
     """
     watch = getattr(backstop, "watch", None)
     if watch is not None:
         with watch(callback):
             yield True
+        return
+    if not tap:
+        yield False
         return
     with _tap_default_handler(callback, floor) as tapped:
         yield tapped
