@@ -73,11 +73,12 @@ def watch_allocations(
 def _tap_default_handler(callback: Callable[[int], None], floor: int) -> Iterator[bool]:
     """Until backstop.watch() exists: point NumPy's default handler at the C backstop
     with `callback` as its decision function (it always allows), then restore."""
-    if backstop.is_enabled():
+    load = getattr(backstop, "_load_backend", None)  # this backstop's own loader
+    if load is None or backstop.is_enabled():
         yield False
         return
     try:
-        handler, name = backstop._load_backend()
+        handler, name = load()
     except (ImportError, ValueError):
         handler, name = None, None
     if name != "c":  # the ctypes fallback runs Python on every allocation: too slow here
@@ -238,7 +239,8 @@ def scaling(
             if not observed:
                 raise RuntimeError(
                     "numguard.scaling cannot observe allocations here: the allocation "
-                    "backstop is armed (enable() or NUMGUARD_*) or its C helper is not built"
+                    "backstop is armed (enable() or NUMGUARD_*), its C helper is not built, "
+                    "or this numguard lacks numguard.backstop.watch()"
                 )
             func(**{arg: size}) if arg else func(size)
         for site, nbytes in log.largest.items():
