@@ -1,0 +1,403 @@
+"""numguard's pytest plugin: a refused allocation fails its test, not the CI runner.
+
+Active once numguard is installed (entry point `pytest11`); it does nothing until asked:
+
+- `--numguard` (ini `numguard = true`) runs every test, fixtures included, inside a
+  `numguard.guard(...)` block; `--numguard-limit/-mode/-inflation` (ini twins
+  `numguard_limit`, ...) set its settings. Under pytest-xdist the default limit is
+  shared among the workers, which all draw on one machine's memory.
+- `@pytest.mark.numguard(limit=..., mode=..., inflation=..., rank_promotion=...)`
+  guards one test, with or without `--numguard` (its values win).
+- `@pytest.mark.numguard_scaling(n=[...], at=..., limit=..., arg="n")` runs the test
+  once per toy size and fails it if a line would allocate more than `limit` at
+  n = `at` (numguard.growth).
+
+A terminal section "numguard" lists the refusals, the largest allocations of the
+guarded tests and the scaling verdicts. Under xdist the figures travel on the reports
+(attributes `numguard_*`), so the controller's summary covers every worker.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import sys
+from collections.abc import Generator
+from contextlib import ExitStack
+from typing import Any
+
+import pytest
+
+from .errors import NumguardError
+from .growth import ScalingReport, allocation_site, scaling, watch_allocations
+from .limits import LIMIT_FORMS, parse_limit
+from .memory import format_bytes
+from .scope import guard
+from .settings import MODES, get_settings, validate
+
+MARKER = "numguard"
+SCALING_MARKER = "numguard_scaling"
+#: Allocations at most this large are not listed in the summary (nor observed, where
+#: the observer can skip them cheaply).
+LISTED_FLOOR = 1024 * 1024
+PER_TEST = 3
+TESTS_LISTED = 10
+SCALING_KEYS = ("n", "at", "limit", "arg")
+
+_OPTIONS = {  # setting: (command-line option, ini name, help)
+    "limit": ("--numguard-limit", "numguard_limit",
+              "most one allocation may take in a guarded test: '512MiB', '2GB', '25%'"),
+    "mode": ("--numguard-mode", "numguard_mode",
+             f"what a guarded test does over the limit: {' | '.join(MODES)}"),
+    "inflation": ("--numguard-inflation", "numguard_inflation",
+                  "refuse results this many times larger than their largest operand "
+                  "('none' turns the rule off)"),
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("numguard", "numguard: refuse NumPy memory blow-ups")
+    group.addoption("--numguard", action="store_true", default=None,
+                    help="run every test inside a numguard.guard block (ini: numguard)")
+    parser.addini("numguard", type="bool", default=False,
+                  help="run every test inside a numguard.guard block")
+    for option, ini, text in _OPTIONS.values():
+        group.addoption(option, default=None, metavar="VALUE", help=f"{text} (ini: {ini})")
+        parser.addini(ini, default="", help=text)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}(limit=..., mode=..., inflation=..., rank_promotion=...): run this test "
+        "inside numguard.guard(...) with these settings, with or without --numguard")
+    config.addinivalue_line(
+        "markers",
+        f"{SCALING_MARKER}(n=[1_000, 2_000, 4_000], at=5_000_000, limit='16GiB', arg='n'): "
+        "run the test once per toy size n and fail it if a line's allocation, projected "
+        "to n=at, exceeds the limit")
+    config.pluginmanager.register(NumguardRun(config), "numguard-run")
+
+
+class _OriginGuard(guard):
+    """guard() whose settings name where pytest got them (not the plugin's caller frame)."""
+
+    __slots__ = ()
+
+    def __init__(self, origin: str, changes: dict[str, Any]) -> None:
+        super().__init__(**changes)
+        self._origin = origin  # read by report.py as "limit=... from <origin>"
+
+
+def run_changes(config: pytest.Config) -> list[tuple[str, dict[str, Any]]]:
+    """The run's settings as (origin, validated changes) groups; pytest.UsageError if bad."""
+    groups: dict[str, dict[str, Any]] = {}
+    for name, (option, ini, _) in _OPTIONS.items():
+        value, origin = config.getoption(option), f"pytest {option}"
+        if value is None:
+            value, origin = config.getini(ini).strip() or None, f"pytest ini {ini}"
+        if value is None:
+            continue
+        try:
+            groups.setdefault(origin, {})[name] = validate({name: _from_text(name, value)})[name]
+        except (TypeError, ValueError) as error:
+            raise pytest.UsageError(f"{origin}={value!r} is not valid: {error}") from None
+    if not any("limit" in changes for changes in groups.values()):
+        shared = _shared_default_limit()
+        if shared is not None:
+            groups[shared[0]] = {"limit": shared[1]}
+    return list(groups.items())
+
+
+def _from_text(name: str, value: str) -> Any:
+    if name == "inflation":
+        if value.lower() in ("none", "off"):
+            return None
+        try:
+            return float(value)
+        except ValueError:
+            raise ValueError("expected a factor of at least 1, or 'none'") from None
+    if name == "limit":
+        try:
+            return parse_limit(value)
+        except ValueError:
+            raise ValueError(f"expected {LIMIT_FORMS}") from None
+    return value.lower()
+
+
+def _shared_default_limit() -> tuple[str, Any] | None:
+    """Under pytest-xdist, the limit in force divided among the workers (they share RAM)."""
+    try:
+        workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    except ValueError:
+        return None
+    if workers <= 1:
+        return None
+    limit = get_settings().limit
+    if limit.nbytes is not None:
+        share = parse_limit(max(1, limit.nbytes // workers))
+    else:
+        share = parse_limit(f"{limit.fraction * 100 / workers:.6g}%")
+    return (f"pytest-xdist: {limit.text} shared among {workers} workers", share)
+
+
+class NumguardRun:
+    """The plugin's state for one session: what guards each test, and what it saw."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.guard_all = bool(config.getoption("--numguard") or config.getini("numguard"))
+        self.changes = run_changes(config)
+        self.refusals: list[dict[str, Any]] = []
+        self.largest: dict[str, list[tuple[int, str]]] = {}
+        self.guarded = 0
+        self.scaled: list[tuple[str, bool, str]] = []
+
+    # -- which tests are guarded, with what ------------------------------------------
+
+    def _guards(self, item: pytest.Item) -> list[guard] | None:
+        """The test's guard blocks (None: not guarded); a bad marker fails its setup once."""
+        if _GUARDS in item.stash:
+            return item.stash[_GUARDS]
+        item.stash[_GUARDS] = None
+        marker = item.get_closest_marker(MARKER)
+        if marker is None and not self.guard_all:
+            return None
+        # At least one block, even with nothing to change: a live block is what makes
+        # the backstop judge this test's plain NumPy allocations.
+        guards: list[guard] = [_OriginGuard(o, c) for o, c in self.changes] or [guard()]
+        if marker is not None:
+            if marker.args:
+                pytest.fail(f"@pytest.mark.{MARKER} takes keyword arguments only "
+                            f"(limit=, mode=, inflation=, rank_promotion=), not {marker.args!r}",
+                            pytrace=False)
+            try:
+                changes = validate(marker.kwargs)
+            except (TypeError, ValueError) as error:
+                pytest.fail(f"@pytest.mark.{MARKER}(...) on {item.nodeid}: {error}",
+                            pytrace=False)
+            guards.append(_OriginGuard(f"@pytest.mark.{MARKER} on {item.nodeid}", changes))
+        item.stash[_GUARDS] = guards
+        return guards
+
+    def _run_guarded(self, item: pytest.Item) -> Generator[None, Any, Any]:
+        """Around one phase (setup, call, teardown): the test's guards, allocations observed."""
+        guards = self._guards(item)
+        if guards is None:
+            return (yield)
+        seen = item.stash.setdefault(_LARGEST, LargestAllocations(LISTED_FLOOR, PER_TEST))
+        with ExitStack() as stack:
+            # No handler tap here: a guarded test must see NumPy as it is.
+            stack.enter_context(watch_allocations(seen, LISTED_FLOOR, tap=False))
+            for each in guards:
+                stack.enter_context(each)
+            return (yield)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, Any, Any]:
+        return (yield from self._run_guarded(item))
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, Any, Any]:
+        return (yield from self._run_guarded(item))
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_teardown(self, item: pytest.Item, nextitem: Any) -> Generator[None, Any, Any]:
+        return (yield from self._run_guarded(item))
+
+    # -- scaling ----------------------------------------------------------------------
+
+    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
+        marker = metafunc.definition.get_closest_marker(SCALING_MARKER)
+        if marker is None:
+            return
+        arg = marker.kwargs.get("arg", "n")
+        if arg not in metafunc.fixturenames:
+            raise pytest.UsageError(
+                f"@pytest.mark.{SCALING_MARKER} on {metafunc.definition.nodeid}: the test "
+                f"must take the size as its argument {arg!r} (or name it with arg=...)")
+        metafunc.parametrize(arg, [marker.kwargs.get("n")], ids=["scaling"])
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> bool | None:
+        marker = pyfuncitem.get_closest_marker(SCALING_MARKER)
+        if marker is None:
+            return None
+        where = f"@pytest.mark.{SCALING_MARKER}(...) on {pyfuncitem.nodeid}"
+        unknown = sorted(set(marker.kwargs) - set(SCALING_KEYS))
+        if marker.args or unknown:
+            pytest.fail(f"{where}: takes keyword arguments {', '.join(SCALING_KEYS)} only, "
+                        f"not {list(marker.args) + unknown}", pytrace=False)
+        func = pyfuncitem.obj
+        if inspect.iscoroutinefunction(func):
+            pytest.fail(f"{where}: async tests are not supported", pytrace=False)
+        arg = marker.kwargs.get("arg", "n")
+        testargs = {name: pyfuncitem.funcargs[name] for name in pyfuncitem._fixtureinfo.argnames}
+        started = []
+
+        def run(size: int) -> None:
+            started.append(size)
+            func(**{**testargs, arg: size})
+
+        try:
+            report = scaling(run, marker.kwargs.get("n"), marker.kwargs.get("at"),
+                             marker.kwargs.get("limit"))
+        except (ValueError, RuntimeError) as error:
+            if started:
+                raise  # the test's own error
+            pytest.fail(f"{where}: {error}", pytrace=False)
+        pyfuncitem.stash[_SCALING] = report
+        if not report.ok:
+            pytest.fail(f"{pyfuncitem.nodeid}: a line would allocate more than the limit "
+                        f"at production size\n{report}", pytrace=False)
+        return True
+
+    # -- reports ----------------------------------------------------------------------
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> Any:
+        report = yield
+        error = call.excinfo.value if call.excinfo is not None else None
+        if isinstance(error, NumguardError) and report.failed:
+            refusal = describe_refusal(item, error)
+            report.numguard_refusal = refusal
+            if self.config.getoption("tbstyle", "auto") not in ("long", "native"):
+                report.longrepr = refusal["text"]
+        if call.when == "call" and _SCALING in item.stash:
+            scaled: ScalingReport = item.stash[_SCALING]
+            worst = scaled.sites[0] if scaled.sites else None
+            report.numguard_scaling = (scaled.ok, _scaling_line(scaled, worst))
+        if call.when == "teardown" and _LARGEST in item.stash:
+            report.numguard_largest = item.stash[_LARGEST].listed()
+        return report
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        refusal = getattr(report, "numguard_refusal", None)
+        if refusal is not None:
+            self.refusals.append(refusal)
+        largest = getattr(report, "numguard_largest", None)
+        if largest is not None:
+            self.guarded += 1
+            if largest:
+                self.largest[report.nodeid] = [tuple(pair) for pair in largest]
+        scaled = getattr(report, "numguard_scaling", None)
+        if scaled is not None:
+            self.scaled.append((report.nodeid, *scaled))
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not (self.guarded or self.refusals or self.scaled):
+            return
+        write = terminalreporter.write_line
+        terminalreporter.section("numguard")
+        if self.guarded or self.refusals:
+            write(f"{self.guarded} guarded test(s), {len(self.refusals)} refusal(s)")
+        for refusal in self.refusals:
+            write(f"refused: {refusal['nodeid']}: {refusal['summary']}")
+        ranked = sorted(self.largest.items(), key=lambda kv: -kv[1][0][0])
+        shown = len(ranked) if self.config.getoption("verbose") > 0 else TESTS_LISTED
+        if ranked:
+            write(f"largest allocations observed (over {format_bytes(LISTED_FLOOR)}, "
+                  f"{min(len(ranked), shown)} of {len(ranked)} tests; -v lists all):")
+        for nodeid, pairs in ranked[:shown]:
+            listed = ", ".join(f"{format_bytes(n)} at {where}" for n, where in pairs)
+            write(f"  {nodeid}: {listed}")
+        for nodeid, ok, line in self.scaled:
+            write(f"scaling {'passed' if ok else 'FAILED'}: {nodeid}: {line}")
+
+
+_GUARDS = pytest.StashKey["list[guard] | None"]()
+_LARGEST = pytest.StashKey["LargestAllocations"]()
+_SCALING = pytest.StashKey[ScalingReport]()
+
+
+class LargestAllocations:
+    """An allocation callback keeping a test's largest allocations, one per call site."""
+
+    def __init__(self, floor: int, keep: int) -> None:
+        self.floor = floor
+        self.keep = keep
+        self.by_site: dict[tuple[str, int], int] = {}
+
+    def __call__(self, nbytes: int) -> None:
+        if nbytes <= self.floor:
+            return
+        site = allocation_site(sys._getframe(1))
+        if nbytes > self.by_site.get(site, 0):
+            self.by_site[site] = nbytes
+
+    def listed(self) -> list[tuple[int, str]]:
+        """The largest `keep` allocations as (bytes, "file:line"), largest first."""
+        ranked = sorted(self.by_site.items(), key=lambda kv: -kv[1])[: self.keep]
+        return [(n, f"{_short(f)}:{line}") for (f, line), n in ranked]
+
+
+def describe_refusal(item: pytest.Item, error: NumguardError) -> dict[str, Any]:
+    """A refusal as the summary and the failure report show it (plain data: xdist ships it)."""
+    site = _innermost_user_line(error)
+    test_line = _test_line(item, error)
+    estimate, trip = error.estimate, error.trip
+    nbytes = getattr(estimate, "nbytes", None)
+    limit = getattr(trip, "limit", None)
+    figures = (f"{format_bytes(nbytes)} projected" if nbytes is not None else "refused") + (
+        f", limit {format_bytes(limit)}" if limit is not None else "")
+    summary = f"{type(error).__name__} at {site or '?'} ({figures})"
+    where = f" at {test_line}" if test_line else ""
+    text = (f"numguard refused an operation in {item.nodeid}{where}; nothing was allocated.\n"
+            f"{type(error).__name__}: {error}")
+    return {"nodeid": item.nodeid, "summary": summary, "text": text, "nbytes": nbytes,
+            "limit": limit, "site": site, "test_line": test_line}
+
+
+def _chain(error: BaseException) -> list[BaseException]:
+    """`error` and the errors it was raised from or during, the original one first."""
+    chain: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain[::-1]
+
+
+def _entries(error: BaseException) -> list[Any]:
+    entries, tb = [], error.__traceback__
+    while tb is not None:
+        entries.append(tb)
+        tb = tb.tb_next
+    return entries
+
+
+def _innermost_user_line(error: BaseException) -> str | None:
+    """The innermost line outside NumPy and numguard, in the original error's traceback."""
+    for each in _chain(error):
+        for tb in reversed(_entries(each)):
+            filename, _ = allocation_site(tb.tb_frame)
+            if tb.tb_frame.f_code.co_filename == filename:
+                return f"{_short(filename)}:{tb.tb_lineno}"
+    return None
+
+
+def _test_line(item: pytest.Item, error: BaseException) -> str | None:
+    """file:line in the test function where the refused operation was written or called."""
+    code = getattr(getattr(item, "obj", None), "__code__", None)
+    for each in _chain(error):
+        for tb in reversed(_entries(each)):
+            if tb.tb_frame.f_code is code:
+                return f"{_short(code.co_filename)}:{tb.tb_lineno}"
+    return None
+
+
+def _scaling_line(report: ScalingReport, worst: Any) -> str:
+    if worst is None:
+        return "no NumPy allocation seen"
+    projected = (f"{format_bytes(worst.projected)} at n = {report.at:,}"
+                 if worst.projected is not None else "not fitted")
+    return (f"largest at {worst.where}, {worst.growth}; {projected} "
+            f"(limit {format_bytes(report.limit)})")
+
+
+def _short(filename: str) -> str:
+    try:
+        relative = os.path.relpath(filename)
+    except ValueError:
+        return filename
+    return filename if relative.startswith("..") else relative
