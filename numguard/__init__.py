@@ -17,6 +17,7 @@ from numguard.errors import (
     NumguardError,
     NumguardWarning,
 )
+from numguard.growth import scaling
 from numguard.memory import budget
 from numguard.projection import estimate
 from numguard.scope import guard
@@ -38,6 +39,7 @@ __all__ = [
     "estimate",
     "get_settings",
     "guard",
+    "scaling",
     "unwrap",
     "wrap",
 ]
