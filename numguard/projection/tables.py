@@ -58,19 +58,11 @@ PASS_THROUGH: dict[Any, str] = _table({
     "gradient trapezoid polyval": _DELEGATED,
 })
 
-_LAPACK = "LAPACK: copies and workspace not modelled yet"
 _IO = "files and buffers: the result's size comes from the data read"
 _CALLBACK = "calls user code: the result's size depends on what it returns"
 _RECORDS = "structured-array helpers: field layouts not modelled"
 
 UNSUPPORTED: dict[Any, str] = _table({
-    "linalg.cholesky linalg.cond linalg.det linalg.eig linalg.eigh linalg.eigvals "
-    "linalg.eigvalsh linalg.inv linalg.lstsq linalg.matrix_power linalg.matrix_rank "
-    "linalg.pinv linalg.qr linalg.slogdet linalg.solve linalg.svd linalg.svdvals "
-    "linalg.tensorinv linalg.tensorsolve": _LAPACK,
-    "linalg.norm linalg.vector_norm linalg.matrix_norm":
-        "norms square a copy of the input (np.asarray first): not modelled yet",
-    "linalg.multi_dot": "intermediate products of the chosen order not modelled yet",
     "cov corrcoef": "copies and centres the data, then a (vars, vars) product: not modelled yet",
     "save savez savez_compressed savetxt loadtxt genfromtxt fromfile frombuffer "
     "fromstring fromiter": _IO,

@@ -8,6 +8,8 @@ from . import (  # noqa: F401 - each module registers its projections on import
     elementwise,
     histograms,
     joining,
+    linalg,
+    linalg_derived,
     products,
     reductions,
     selection,
