@@ -63,7 +63,6 @@ _CALLBACK = "calls user code: the result's size depends on what it returns"
 _RECORDS = "structured-array helpers: field layouts not modelled"
 
 UNSUPPORTED: dict[Any, str] = _table({
-    "cov corrcoef": "copies and centres the data, then a (vars, vars) product: not modelled yet",
     "save savez savez_compressed savetxt loadtxt genfromtxt fromfile frombuffer "
     "fromstring fromiter": _IO,
     "array asarray asanyarray ascontiguousarray asfortranarray require":
@@ -73,8 +72,6 @@ UNSUPPORTED: dict[Any, str] = _table({
     "array2string array_repr array_str datetime_as_string":
         "text: results are Python strings or string arrays, not modelled",
     "busday_count busday_offset is_busday": "business-day calendars: not modelled yet",
-    "tril_indices_from triu_indices_from":
-        "about n*n/2 index pairs: not modelled yet",
     "poly polyadd polysub polymul polydiv polyder polyint polyfit roots":
         "polynomial helpers: 1-D coefficient arrays (polyfit, roots: LAPACK), not modelled",
     " ".join(f"lib.recfunctions.{n}" for n in (

@@ -6,6 +6,7 @@ from . import (  # noqa: F401 - each module registers its projections on import
     broadcasting,
     creation,
     elementwise,
+    fft,
     histograms,
     joining,
     linalg,
@@ -13,4 +14,5 @@ from . import (  # noqa: F401 - each module registers its projections on import
     products,
     reductions,
     selection,
+    statistics,
 )
