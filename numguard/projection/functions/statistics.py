@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..operands import NO_VALUE, as_array
+from ..operands import as_array
 from ..record import Estimate, build
 from ..registry import projects
 from .common import INTP
@@ -27,8 +27,8 @@ def cov(func: Any, /, m: Any, y: Any = None, rowvar: Any = True, bias: Any = Fal
 
 
 @projects(np.corrcoef)
-def corrcoef(func: Any, /, x: Any, y: Any = None, rowvar: Any = True, bias: Any = NO_VALUE,
-             ddof: Any = NO_VALUE, *, dtype: Any = None) -> Estimate:
+def corrcoef(func: Any, /, x: Any, y: Any = None, rowvar: Any = True, *,
+             dtype: Any = None) -> Estimate:
     """cov, then divided in place by the standard deviations (small vectors)."""
     return _covariance(func, x, y, rowvar, None, None, dtype)
 
