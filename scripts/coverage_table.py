@@ -51,15 +51,16 @@ def table() -> str:
         "| class | functions | what the guard does |",
         "|---|---|---|",
         f"| estimated exactly | {c['estimated']} | projects the result's exact shapes and "
-        "dtypes before NumPy runs (some add modelled temporaries, flagged `exact=False`) "
+        "dtypes before NumPy runs; `nbytes` is the results, `peak` adds the temporaries "
+        "NumPy makes (input copies, LAPACK buffers, intermediates) "
         f"({c['checked through ufuncs']} of them, such as `sum`, `mean`, `cumsum`, are checked "
         "step by step where they reach `__array_ufunc__`) |",
         f"| bounded | {c['bounded']} | projects an upper bound (`exact=False`): the size "
         "depends on the data |",
-        f"| pass-through | {c['pass-through']} | views, small results, in-place writes, "
-        "or allocations checked inside (ufuncs, nested array functions) |",
-        f"| unsupported | {c['unsupported']} | runs unchecked at the function level; "
-        "reasons below |",
+        f"| pass-through | {c['pass-through']} | views, small results, in-place writes: "
+        "run as they are; `numguard.estimate` still answers (views: 0 bytes) |",
+        f"| unsupported | {c['unsupported']} | runs unchecked at the function level, and "
+        "`numguard.estimate` raises TypeError with the reason below |",
         "",
         "Unsupported, and why:",
         "",

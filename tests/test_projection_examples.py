@@ -89,8 +89,9 @@ def test_operation_reads_as_the_user_wrote_it(op, name):
 
 
 def test_estimate_rejects_what_is_not_a_ufunc():
+    # np.transpose now answers (a view: 0 bytes, issue #16); a non-NumPy callable does not
     with pytest.raises(TypeError, match="ufunc, a ufunc method or a covered array function"):
-        numguard.estimate(np.transpose, np.ones(3))
+        numguard.estimate(print, np.ones(3))
 
 
 @pytest.mark.parametrize(

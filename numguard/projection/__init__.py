@@ -17,7 +17,7 @@ import numpy as np
 from . import functions as _functions  # noqa: F401 - registers the array-function projections
 from .operands import plain_arguments
 from .record import Estimate, Stretch
-from .registry import FUNCTIONS
+from .registry import ANSWERS, FUNCTIONS
 from .tables import not_projected_reason
 from .ufunc_call import project_call
 from .ufunc_methods import project_method
@@ -29,22 +29,24 @@ def estimate(op: Any, /, *args: Any, **kwargs: Any) -> Estimate:
     """Project what `op(*args, **kwargs)` will produce, without allocating or running it.
 
     `op` is a ufunc (`np.add`), one of its methods (`np.add.reduce`, `.accumulate`,
-    `.reduceat`, `.outer`, `.at`), or an array function numguard projects
-    (`np.where`, `np.concatenate`, ...). Where NumPy would reject the call, this
-    raises the exception class NumPy raises.
+    `.reduceat`, `.outer`, `.at`), or any overridable array function (`np.where`,
+    `np.linalg.svd`, `np.transpose`: views answer 0 bytes). Where NumPy would reject
+    the call, this raises the exception class NumPy raises; where the size cannot be
+    known before running (a user callback's result, a text stream's length), a
+    TypeError that says why.
     """
     if isinstance(op, np.ufunc):
         return project_call(op, args, kwargs)
     owner = getattr(op, "__self__", None)
     if isinstance(owner, np.ufunc):
         return project_method(owner, op.__name__, args, kwargs)
-    projection = FUNCTIONS.get(op)
+    projection = FUNCTIONS.get(op) or ANSWERS.get(op)
     if projection is None:
         reason = not_projected_reason(op)
         detail = f" ({reason})" if reason else ""
         raise TypeError(
-            f"estimate() takes a ufunc, a ufunc method or a covered array function, "
-            f"not {getattr(op, '__name__', op)!r}{detail}"
+            f"estimate() cannot project {getattr(op, '__name__', op)!r} before it "
+            f"runs{detail}; it takes a ufunc, a ufunc method or a covered array function"
         )
     args, kwargs = plain_arguments(args, kwargs)
     return projection.project(args, kwargs)

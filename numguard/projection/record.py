@@ -40,11 +40,14 @@ class Estimate(NamedTuple):
     dtypes: tuple[np.dtype, ...]
     """One dtype per output (empty for `at`)."""
     nbytes: int
-    """Bytes NumPy will newly allocate for results (outputs given with out= count 0)."""
+    """Bytes of the results NumPy newly allocates and returns (outputs given with out=
+    count 0; a view counts 0). Temporaries are not in it: see `temporaries` and `peak`."""
     exact: bool
-    """False where `nbytes` is not exact: a lower bound for object and StringDType results
-    (their data lives outside the array), an upper bound for data-dependent results
-    (np.unique, np.nonzero, boolean masks)."""
+    """Whether `nbytes` is exactly the results' bytes. False: an upper bound where the
+    size depends on the data (np.unique, np.nonzero, boolean masks, np.linalg.eig's
+    real-or-complex result), a lower bound where data lives outside the array (object,
+    StringDType) or comes from user code (np.fromfunction). It speaks of `nbytes` only:
+    `temporaries` are always a model."""
     operand_shapes: tuple[tuple[int, ...], ...]
     """Shapes of the array operands, in call order (for reduce-like methods: the array)."""
     operand_dtypes: tuple[OperandDType, ...]
@@ -57,6 +60,20 @@ class Estimate(NamedTuple):
     the calls where inflation and rank promotion mean something. False where growth or
     a rank difference is by design (gufunc cores, reductions, outer, products, joins,
     copies, indexing)."""
+    temporaries: int = 0
+    """Bytes NumPy holds beyond the results at the call's worst moment, as modelled:
+    copies of the input (casts to the LAPACK type, overlap copies, ravel copies),
+    intermediates (np.cov's centred copy, multi_dot's products, einsum's path) and
+    LAPACK's per-matrix buffers. LAPACK's scratch `work` arrays are not counted."""
+    hint: str = ""
+    """How to ask for less, where a default is the trap: "full_matrices=False",
+    'mode="reduced"', "rowvar=False", "a smaller n"."""
+
+    @property
+    def peak(self) -> int:
+        """`nbytes + temporaries`: the most the call holds at once, which is what an
+        out-of-memory kill answers to (the number the guard should judge)."""
+        return self.nbytes + self.temporaries
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -99,20 +116,24 @@ def build(
     exact: bool | None = None,
     stretched: tuple[Stretch, ...] = (),
     broadcast: bool = False,
+    peak: int | None = None,
+    hint: str = "",
 ) -> Estimate:
     """The one way to make an Estimate.
 
     `operands` are the arrays (or weak Python scalars) the call reads. The bytes are
     those of the results NumPy allocates: none for a `view`, none for an output given
-    in `outs` (one entry per result, None where NumPy allocates), plus `extra` bytes of
-    modelled temporaries; `nbytes` overrides that sum where a projection knows better.
-    `exact=None` derives exactness: object and StringDType results hold data outside
-    the array, so their bytes are a lower bound.
+    in `outs` (one entry per result, None where NumPy allocates); `nbytes` overrides
+    that sum where a projection knows better. Temporaries are `extra` bytes alive
+    beside all the results, or, where the worst moment is not the end, `peak` (the
+    whole peak, results included; never below `nbytes`). `exact=None` derives
+    exactness of `nbytes`: object and StringDType results hold data outside the array,
+    so their bytes are a lower bound.
     """
     shapes = tuple([s if type(s) is tuple else tuple(s) for s in shapes])
     dtypes = tuple([d if isinstance(d, np.dtype) else np.dtype(d) for d in dtypes])
     derived = True
-    total = extra
+    total = 0
     for index, (shape, dtype) in enumerate(zip(shapes, dtypes)):
         if view or (outs is not None and outs[index] is not None):
             continue
@@ -128,10 +149,12 @@ def build(
         else:  # a weak Python scalar (NEP 50): its type stands for its dtype
             operand_shapes.append(())
             operand_dtypes.append(type(x))
+    results = int(total if nbytes is None else nbytes)
+    temporaries = int(extra) if peak is None else max(int(peak) - results, 0)
     return _make((
-        func, method, shapes, dtypes, int(total if nbytes is None else nbytes),
+        func, method, shapes, dtypes, results,
         derived if exact is None else exact, tuple(operand_shapes), tuple(operand_dtypes),
-        stretched, broadcast,
+        stretched, broadcast, temporaries, hint,
     ))
 
 

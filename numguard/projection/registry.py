@@ -58,21 +58,27 @@ class Projection:
 
 #: NumPy function -> its projection (like= twins included).
 FUNCTIONS: dict[Any, Projection] = {}
+#: Pass-through functions (tables.PASS_THROUGH: views, small results, in-place
+#: writes) -> the projection `numguard.estimate` answers with. The guard never reads
+#: these: the functions run as they are.
+ANSWERS: dict[Any, Projection] = {}
 #: Dotted names registered but absent from this NumPy -> the projection's name.
 MISSING: dict[str, str] = {}
 
 
 def projects(
-    *functions: Any, delegated: bool = False, bound: bool = False
+    *functions: Any, delegated: bool = False, bound: bool = False, answer_only: bool = False
 ) -> Callable[[ProjectionFunction], ProjectionFunction]:
-    """Register the decorated projection for `functions` (objects or "linalg.cross")."""
+    """Register the decorated projection for `functions` (objects or "linalg.cross");
+    `answer_only` for a pass-through function, which only `estimate()` asks about."""
+    table = ANSWERS if answer_only else FUNCTIONS
 
     def register(function: ProjectionFunction) -> ProjectionFunction:
         for named in functions:
             for func in resolve(named, MISSING, function.__name__):
-                if func in FUNCTIONS:
+                if func in table:
                     raise RuntimeError(f"{named} is registered twice")
-                FUNCTIONS[func] = Projection(func, function, delegated, bound)
+                table[func] = Projection(func, function, delegated or answer_only, bound)
         return function
 
     return register

@@ -85,7 +85,7 @@ def _histogramdd(func: Any, samples: list, dims: int, bins: Any) -> Estimate:
     extra = 2 * padded * 8 + n_samples * 8 * (dims + 1)
     edges = tuple((n + 1,) for n in counts)
     return build(func, (tuple(counts), *edges), (F8,) * (1 + dims), tuple(samples),
-                 extra=extra, exact=False)
+                 extra=extra)
 
 
 @projects(np.histogram_bin_edges)

@@ -131,7 +131,7 @@ def linalg_vecdot(func: Any, x1: Any, x2: Any, /, *, axis: Any = -1) -> Estimate
 @projects(np.einsum)
 def einsum(func: Any, /, *operands: Any, out: Any = None, optimize: Any = False,
            **kwargs: Any) -> Estimate:
-    """The output, and with `optimize` the peak of the intermediates NumPy keeps alive."""
+    """The output; with `optimize`, the peak of the intermediates NumPy keeps alive."""
     from numpy._core.einsumfunc import _parse_einsum_input
 
     extra = set(kwargs) - {"dtype", "order", "casting"}
@@ -156,7 +156,7 @@ def einsum(func: Any, /, *operands: Any, out: Any = None, optimize: Any = False,
     if out is not None:
         dtype = out.dtype
     nbytes = 0 if out is not None else math.prod(shape) * dtype.itemsize
-    exact = None
+    peak = nbytes
     if optimize is not False and len(arrays) > 1:
         _, steps = np.einsum_path(*operands, optimize=optimize, einsum_call=True)
         live = [0] * len(arrays)  # bytes of intermediates still alive, per operand slot
@@ -170,11 +170,8 @@ def einsum(func: Any, /, *operands: Any, out: Any = None, optimize: Any = False,
             for index in sorted(contracted, reverse=True):
                 live.pop(index)
             live.append(new)
-        nbytes = max(peak, nbytes)
-        exact = False  # a model of the peak (BLAS paths may copy operands too)
-    if exact is None:
-        exact = dtype.kind not in "OT"
-    return build(func, (shape,), (dtype,), tuple(arrays), nbytes=nbytes, exact=exact)
+        peak = max(peak, nbytes)  # a model (BLAS paths may copy operands too)
+    return build(func, (shape,), (dtype,), tuple(arrays), outs=(out,), peak=peak)
 
 
 @projects(np.convolve)

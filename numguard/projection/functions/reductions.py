@@ -154,8 +154,7 @@ def _reduction(func: Any, a: Any, axis: Any, out: Any, keepdims: Any, options: d
         extra += a.size * (a.itemsize + 1)  # the copy with NaNs replaced, and the mask
     if name in _PARTITIONING and not overwrite_input:
         extra += a.nbytes  # partitioned in a copy
-    return build(func, (q_shape + reduced,), (dtype,), (a,), outs=(out,), extra=extra,
-                 exact=None if extra == 0 else False)
+    return build(func, (q_shape + reduced,), (dtype,), (a,), outs=(out,), extra=extra)
 
 
 def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
@@ -211,7 +210,7 @@ def _cumulative(func: Any, a: Any, shape: tuple, dtype: Any, out: Any) -> Estima
     if func.__name__.startswith("nan") and a.dtype.kind in "fc":
         extra = a.size * (a.itemsize + 1)  # NumPy's copy with NaNs replaced, and the mask
     return build(func, (shape,), (result if out is None else out.dtype,), (a,), outs=(out,),
-                 extra=extra, exact=None if extra == 0 else False)
+                 extra=extra)
 
 
 @projects(np.trace, delegated=True)

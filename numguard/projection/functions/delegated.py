@@ -1,0 +1,112 @@
+"""Functions whose allocations are ufunc calls on the GuardedArray itself (delegated:
+the guard checks each step where it happens). `estimate()` answers their results
+and, as temporaries, the broadcast-size arrays their steps hold at once."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..broadcast import broadcast_shapes
+from ..operands import NO_VALUE, WEAK_SCALAR_TYPES, as_array, shape_of, unit
+from ..record import Estimate, build
+from ..registry import projects
+from .common import BOOL, F8, out_array
+
+
+def _by_stand_ins(func: Any, operands: dict, options: dict, out: Any = None,
+                  temporaries: float = 0) -> Estimate:
+    """Broadcast shape of the array arguments; dtype from NumPy on one-element
+    stand-ins; `temporaries` broadcast-size float64 arrays alive at the worst step."""
+    given = {k: v for k, v in operands.items() if v is not None and v is not NO_VALUE}
+    shape = broadcast_shapes([shape_of(v) for v in given.values()])
+    call = {k: (v if type(v) in WEAK_SCALAR_TYPES else unit(v)) for k, v in given.items()}
+    dtype = np.asarray(func(**call, **options)).dtype
+    out = out_array(out)
+    return build(func, (shape,), (dtype if out is None else out.dtype,),
+                 tuple(as_array(v) for v in given.values()), outs=(out,),
+                 extra=int(temporaries * math.prod(shape) * F8.itemsize))
+
+
+@projects(np.around, np.round, delegated=True)
+def around(func: Any, /, a: Any, decimals: Any = 0, out: Any = None) -> Estimate:
+    return _by_stand_ins(func, {"a": a}, {"decimals": decimals}, out)
+
+
+@projects(np.clip, delegated=True)
+def clip(func: Any, /, a: Any, a_min: Any = NO_VALUE, a_max: Any = NO_VALUE, out: Any = None,
+         *, min: Any = NO_VALUE, max: Any = NO_VALUE, **kwargs: Any) -> Estimate:  # noqa: A002
+    low = a_min if a_min is not NO_VALUE else min
+    high = a_max if a_max is not NO_VALUE else max
+    bounds = {"a_min": low if low is not NO_VALUE else None,
+              "a_max": high if high is not NO_VALUE else None}
+    if bounds["a_min"] is None and bounds["a_max"] is None:
+        raise ValueError("One of max or min must be given")
+    operands = {"a": a, **{k: v for k, v in bounds.items() if v is not None}}
+    options = {k: None for k, v in bounds.items() if v is None}
+    return _by_stand_ins(func, operands, {**options, **kwargs}, out)
+
+
+@projects(np.fix, np.isneginf, np.isposinf, delegated=True)
+def fix(func: Any, /, x: Any, out: Any = None) -> Estimate:
+    return _by_stand_ins(func, {"x": x}, {}, out, temporaries=0 if func is np.fix else 0.25)
+
+
+@projects(np.angle, delegated=True)
+def angle(func: Any, /, z: Any, deg: Any = False) -> Estimate:
+    return _by_stand_ins(func, {"z": z}, {"deg": deg})
+
+
+@projects(np.isreal, np.sinc, delegated=True)
+def isreal(func: Any, /, x: Any) -> Estimate:
+    return _by_stand_ins(func, {"x": x}, {}, temporaries=0.125 if func is np.isreal else 2)
+
+
+@projects(np.isclose, delegated=True)
+def isclose(func: Any, /, a: Any, b: Any, rtol: Any = 1e-05, atol: Any = 1e-08,
+            equal_nan: Any = False) -> Estimate:
+    """|a - b| and atol + rtol * |b| (two float arrays) and the finite masks."""
+    return _by_stand_ins(func, {"a": a, "b": b}, {"rtol": rtol, "atol": atol,
+                                                   "equal_nan": equal_nan}, temporaries=2.5)
+
+
+@projects(np.allclose, delegated=True)
+def allclose(func: Any, /, a: Any, b: Any, rtol: Any = 1e-05, atol: Any = 1e-08,
+             equal_nan: Any = False) -> Estimate:
+    close = isclose(np.isclose, a, b, rtol, atol, equal_nan)
+    return build(func, ((),), (BOOL,), (as_array(a), as_array(b)), peak=close.peak)
+
+
+@projects(np.polyval, delegated=True)
+def polyval(func: Any, /, p: Any, x: Any) -> Estimate:
+    """y = y * x + p[i]: the result and one product."""
+    p, x = as_array(p), as_array(x)
+    dtype = np.polyval(unit(p, 1), unit(x)).dtype
+    return build(func, (x.shape,), (dtype,), (p, x), extra=x.size * dtype.itemsize)
+
+
+@projects(np.gradient, delegated=True)
+def gradient(func: Any, /, f: Any, *varargs: Any, axis: Any = None,
+             edge_order: Any = 1) -> Estimate:
+    """One array of f's shape per axis (float64 for integers), plus a slice difference."""
+    f = as_array(f)
+    axes = range(f.ndim) if axis is None else ([axis] if np.ndim(axis) == 0 else axis)
+    n = len(list(axes))
+    dtype = f.dtype if f.dtype.kind in "fcmM" else F8
+    if dtype.kind == "M":
+        dtype = np.dtype(dtype.str.replace("M", "m"))
+    return build(func, (f.shape,) * n, (dtype,) * n, (f,), extra=f.size * dtype.itemsize)
+
+
+@projects(np.trapezoid, delegated=True)
+def trapezoid(func: Any, /, y: Any, x: Any = None, dx: Any = 1.0, axis: Any = -1) -> Estimate:
+    """The reduction along `axis`, after (y[1:] + y[:-1]) and its product with d."""
+    y = as_array(y)
+    ax = np.lib.array_utils.normalize_axis_index(axis, y.ndim)
+    args = (unit(y),) if x is None else (unit(y), unit(x))
+    dtype = np.asarray(np.trapezoid(*[np.concatenate([a, a], axis=-1) for a in args],
+                                    dx=dx, axis=-1)).dtype
+    return build(func, (y.shape[:ax] + y.shape[ax + 1:],), (dtype,), (y,),
+                 extra=2 * y.size * dtype.itemsize)

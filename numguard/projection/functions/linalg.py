@@ -1,0 +1,294 @@
+"""np.linalg's decompositions and solvers (LAPACK): results, input copies, buffers.
+
+Traps refused with a hint: np.linalg.svd's full_matrices=True default builds an
+(M, M) `u` (298 GiB for a (200000, 10) input) and qr(mode="complete") the same `q`.
+The memory model is in `lapack`.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from typing import Any
+
+import numpy as np
+from numpy.linalg import LinAlgError
+
+from ..operands import as_array
+from ..record import Estimate, build
+from ..registry import projects
+from .lapack import (
+    cast_copies,
+    complex_of,
+    gufunc_estimate,
+    lapack_types,
+    nbytes,
+    real_of,
+    stacked_2d,
+    stacked_square,
+)
+
+_FULL_MATRICES = "full_matrices=False"
+
+
+@projects(np.linalg.svd)
+def svd(func: Any, /, a: Any, full_matrices: Any = True, compute_uv: Any = True,
+        hermitian: Any = False) -> Estimate:
+    """u (M, M) and vh (N, N) with full_matrices, (M, K) and (K, N) without; s (K,)."""
+    a = as_array(a)
+    stacked_2d(a)
+    t, r = lapack_types(a)
+    *stack, m, n = a.shape
+    stack, k = tuple(stack), min(m, n)
+    if hermitian:
+        return _hermitian_svd(func, a, t, r, compute_uv)
+    s = (stack + (k,), real_of(t), real_of(r))
+    if not compute_uv:
+        outputs = [s]
+    else:
+        cols, rows = (m, n) if full_matrices else (k, k)
+        outputs = [(stack + (m, cols), t, r), s, (stack + (rows, n), t, r)]
+    per_matrix = nbytes((m, n), t) + sum(nbytes(shape[-2:], c) for shape, c, _ in outputs)
+    hint = _FULL_MATRICES if compute_uv and full_matrices and m != n else ""
+    return gufunc_estimate(func, (a,), outputs, copies=cast_copies(t, a), buffers=per_matrix,
+                           hint=hint)
+
+
+def _hermitian_svd(func: Any, a: Any, t: np.dtype, r: np.dtype, compute_uv: Any) -> Estimate:
+    """hermitian=True runs eigh (or eigvalsh), then sorts: vh is a new (M, M) array."""
+    stacked_square(a)
+    *stack, m, _ = a.shape
+    stack = tuple(stack)
+    s = (stack + (m,), real_of(r))
+    shapes = [s] if not compute_uv else [(stack + (m, m), r), s, (stack + (m, m), r)]
+    results = sum(nbytes(*x) for x in shapes)
+    # eigh's own outputs and the sorted copies live together for a moment
+    peak = cast_copies(t, a) + nbytes((m, m), t) + 2 * results
+    return build(func, tuple(x[0] for x in shapes), tuple(x[1] for x in shapes), (a,),
+                 peak=peak)
+
+
+@projects(np.linalg.svdvals)
+def svdvals(func: Any, x: Any, /) -> Estimate:
+    return svd(func, x, compute_uv=False)
+
+
+@projects(np.linalg.qr)
+def qr(func: Any, /, a: Any, mode: Any = "reduced") -> Estimate:
+    """NumPy copies `a` to the LAPACK type first (astype(copy=True)), factors it in
+    place (tau), then builds q and r = triu(a[..., :mc, :]) with its mask."""
+    if mode not in ("reduced", "complete", "r", "raw", "economic"):
+        raise ValueError(f"Unrecognized mode '{mode}'")
+    a = as_array(a)
+    stacked_2d(a)
+    t, r = lapack_types(a)
+    *stack, m, n = a.shape
+    stack, k = tuple(stack), min(m, n)
+    copy = nbytes(a.shape, t)
+    tau = (stack + (k,), t, r)
+    if mode == "raw":
+        return gufunc_estimate(func, (a,), [(stack + (n, m), t, r), tau],
+                               buffers=nbytes((m, n), t))
+    if mode == "economic":
+        return gufunc_estimate(func, (a,), [(a.shape, t, r)], buffers=nbytes((m, n), t))
+    mc = m if mode == "complete" and m > n else k
+    r_shape = stack + (mc, n)
+    triu_mask = mc * n
+    if mode == "r":
+        est = gufunc_estimate(func, (a,), [(r_shape, t, r)])
+        return est._replace(temporaries=est.temporaries + copy + nbytes(tau[0], t)
+                            + triu_mask)
+    outputs = [(stack + (m, mc), t, r), (r_shape, t, r)]
+    est = gufunc_estimate(func, (a,), outputs, buffers=nbytes((m, n), t) + nbytes((m, mc), t),
+                          hint='mode="reduced"' if mc > k else "")
+    return est._replace(temporaries=est.temporaries + copy + nbytes(tau[0], t) + triu_mask)
+
+
+@projects(np.linalg.eig)
+def eig(func: Any, /, a: Any) -> Estimate:
+    return _eig(func, a, vectors=True)
+
+
+@projects(np.linalg.eigvals)
+def eigvals(func: Any, /, a: Any) -> Estimate:
+    return _eig(func, a, vectors=False)
+
+
+def _eig(func: Any, a: Any, vectors: bool) -> Estimate:
+    """Complex results, real where every eigenvalue is real (the data decides): a bound."""
+    a = as_array(a)
+    stacked_square(a)
+    t, r = lapack_types(a)
+    *stack, m, _ = a.shape
+    stack = tuple(stack)
+    ct, cr = complex_of(t), complex_of(r)
+    outputs = [(stack + (m,), ct, cr)]
+    if vectors:
+        outputs.append((stack + (m, m), ct, cr))
+    per_matrix = nbytes((m, m), t) * (3 if vectors else 1) + nbytes((m,), ct)
+    return gufunc_estimate(func, (a,), outputs, copies=cast_copies(t, a), buffers=per_matrix,
+                           exact=False)
+
+
+@projects(np.linalg.eigh)
+def eigh(func: Any, /, a: Any, UPLO: Any = "L") -> Estimate:  # noqa: N803 - NumPy's name
+    return _eigh(func, a, UPLO, vectors=True)
+
+
+@projects(np.linalg.eigvalsh)
+def eigvalsh(func: Any, /, a: Any, UPLO: Any = "L") -> Estimate:  # noqa: N803
+    return _eigh(func, a, UPLO, vectors=False)
+
+
+def _eigh(func: Any, a: Any, uplo: Any, vectors: bool) -> Estimate:
+    if uplo not in ("L", "U"):
+        raise ValueError("UPLO argument must be 'L' or 'U'")
+    a = as_array(a)
+    stacked_square(a)
+    t, r = lapack_types(a)
+    *stack, m, _ = a.shape
+    stack = tuple(stack)
+    outputs = [(stack + (m,), real_of(t), real_of(r))]
+    if vectors:
+        outputs.append((stack + (m, m), t, r))
+    return gufunc_estimate(func, (a,), outputs, copies=cast_copies(t, a),
+                           buffers=nbytes((m, m), t) + nbytes((m,), t))
+
+
+@projects(np.linalg.inv)
+def inv(func: Any, /, a: Any) -> Estimate:
+    a = as_array(a)
+    stacked_square(a)
+    t, r = lapack_types(a)
+    m = a.shape[-1]
+    return gufunc_estimate(func, (a,), [(a.shape, t, r)], copies=cast_copies(t, a),
+                           buffers=2 * nbytes((m, m), t))
+
+
+@projects(np.linalg.cholesky)
+def cholesky(func: Any, a: Any, /, *, upper: Any = False) -> Estimate:
+    a = as_array(a)
+    stacked_square(a)
+    t, r = lapack_types(a)
+    m = a.shape[-1]
+    return gufunc_estimate(func, (a,), [(a.shape, t, r)], copies=cast_copies(t, a),
+                           buffers=nbytes((m, m), t))
+
+
+@projects(np.linalg.det)
+def det(func: Any, /, a: Any) -> Estimate:
+    a = as_array(a)
+    stacked_square(a)
+    t, r = lapack_types(a)
+    m = a.shape[-1]
+    return gufunc_estimate(func, (a,), [(a.shape[:-2], t, r)], copies=cast_copies(t, a),
+                           buffers=nbytes((m, m), t))
+
+
+@projects(np.linalg.slogdet)
+def slogdet(func: Any, /, a: Any) -> Estimate:
+    a = as_array(a)
+    stacked_square(a)
+    t, r = lapack_types(a)
+    m, stack = a.shape[-1], a.shape[:-2]
+    return gufunc_estimate(func, (a,), [(stack, t, r), (stack, real_of(t), real_of(r))],
+                           copies=cast_copies(t, a), buffers=nbytes((m, m), t))
+
+
+@projects(np.linalg.solve)
+def solve(func: Any, /, a: Any, b: Any) -> Estimate:
+    """b of one dimension is one right-hand side; otherwise stacks broadcast."""
+    a, b = as_array(a), as_array(b)
+    stacked_square(a)
+    t, r = lapack_types(a, b)
+    m = a.shape[-1]
+    if b.ndim == 1:
+        if b.shape[0] != m:
+            raise ValueError("solve: operand 1 has a mismatch in its core dimension 0")
+        shape, rhs = a.shape[:-2] + (m,), 1
+    else:
+        if b.shape[-2] != m:
+            raise ValueError("solve: operand 1 has a mismatch in its core dimension 0")
+        rhs = b.shape[-1]
+        shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (m, rhs)
+    return gufunc_estimate(func, (a, b), [(shape, t, r)], copies=cast_copies(t, a, b),
+                           buffers=nbytes((m, m), t) + 2 * nbytes((m, rhs), t))
+
+
+@projects(np.linalg.lstsq)
+def lstsq(func: Any, /, a: Any, b: Any, rcond: Any = None) -> Estimate:
+    """x (N,) or (N, K), residuals (K,) or empty (the rank decides: a bound), rank, s.
+    NumPy copies x once more at the end (astype(copy=True))."""
+    a, b = as_array(a), as_array(b)
+    rhs = 1 if b.ndim == 1 else b.shape[-1] if b.ndim == 2 else -1
+    if a.ndim != 2 or rhs < 0:
+        raise LinAlgError("array must be two-dimensional")
+    m, n = a.shape
+    if b.shape[0] != m:
+        raise LinAlgError("Incompatible dimensions")
+    t, r = lapack_types(a, b)
+    x = (n,) if b.ndim == 1 else (n, rhs)
+    outputs = [(x, t, r), ((max(rhs, 1),), real_of(t), real_of(r)), ((), np.dtype(np.intc),
+               np.dtype(np.intc)), ((min(m, n),), real_of(t), real_of(r))]
+    est = gufunc_estimate(func, (a, b), outputs, copies=cast_copies(t, a, b),
+                          buffers=nbytes((m, n), t) + nbytes((max(m, n), rhs), t),
+                          exact=False)
+    return est._replace(temporaries=est.temporaries + nbytes(x, t))
+
+
+@projects(np.linalg.matrix_power)
+def matrix_power(func: Any, /, a: Any, n: Any) -> Estimate:
+    """Binary decomposition: the result, the running power and one product at once."""
+    a = as_array(a)
+    stacked_square(a)
+    try:
+        n = operator.index(n)
+    except TypeError as e:
+        raise TypeError("exponent must be an integer") from e
+    if n < 0:
+        inverse = inv(np.linalg.inv, a)
+        base_dtype = inverse.dtype
+        start = inverse.peak
+    else:
+        base_dtype, start = a.dtype, 0
+    if n == 0:
+        return build(func, (a.shape,), (a.dtype,), (a,))
+    if abs(n) == 1:
+        return build(func, (a.shape,), (base_dtype,), (a,), view=n == 1, peak=start)
+    dtype = np.matmul(np.empty((0, 0), base_dtype), np.empty((0, 0), base_dtype)).dtype
+    one = nbytes(a.shape, dtype)
+    alive = min(abs(n).bit_length() + 1, 3)  # result, z and the new product
+    return build(func, (a.shape,), (dtype,), (a,), peak=max(start, alive * one))
+
+
+@projects(np.linalg.tensorinv)
+def tensorinv(func: Any, /, a: Any, ind: Any = 2) -> Estimate:
+    a = as_array(a)
+    if ind <= 0:
+        raise ValueError("Invalid ind argument.")
+    rows = math.prod(a.shape[ind:])
+    if rows == 0 or a.size % rows or a.size // rows != rows:
+        raise LinAlgError("Last 2 dimensions of the array must be square")
+    square = inv(np.linalg.inv, np.empty((rows, rows), a.dtype))
+    copy = 0 if a.flags.c_contiguous else a.nbytes  # reshape copies a non-contiguous a
+    return build(func, (a.shape[ind:] + a.shape[:ind],), square.dtypes, (a,),
+                 peak=square.peak + copy)
+
+
+@projects(np.linalg.tensorsolve)
+def tensorsolve(func: Any, /, a: Any, b: Any, axes: Any = None) -> Estimate:
+    a, b = as_array(a), as_array(b)
+    order = list(range(a.ndim))
+    if axes is not None:
+        for k in axes:
+            order.remove(k)
+            order.insert(a.ndim, k)
+    shape = tuple(a.shape[i] for i in order)
+    x_shape = shape[-(a.ndim - b.ndim):] if a.ndim > b.ndim else ()
+    prod = math.prod(x_shape)
+    if a.size != prod ** 2:
+        raise LinAlgError("Input arrays must satisfy the requirement "
+                          "prod(a.shape[b.ndim:]) == prod(a.shape[:b.ndim])")
+    square = solve(np.linalg.solve, np.empty((prod, prod), a.dtype), np.empty(prod, b.dtype))
+    copy = a.nbytes if axes is not None or not a.flags.c_contiguous else 0
+    return build(func, (x_shape,), square.dtypes, (a, b), peak=square.peak + copy)
