@@ -68,8 +68,12 @@ def small_bound(settings: Settings) -> int:
 
 
 def judge(estimate: Estimate, settings: Settings) -> Trip | None:
-    """The first rule the estimate trips (memory, inflation, rank promotion), or None."""
-    trip = judge_bytes(estimate.nbytes, settings)
+    """The first rule the estimate trips (memory, inflation, rank promotion), or None.
+
+    The memory rule judges the peak (results and the temporaries NumPy holds beside
+    them): that is what gets a process killed.
+    """
+    trip = judge_bytes(estimate.peak, settings)
     if trip is not None:
         return trip
     if not estimate.broadcast:

@@ -103,6 +103,7 @@ def log(message: str, estimate: Any, trip: Trip, site: Site, action: str, mode: 
         "dtypes": tuple(str(d) for d in estimate.operand_dtypes),
         "result_shapes": estimate.shapes,
         "nbytes": estimate.nbytes,
+        "peak": estimate.peak,
         "limit": trip.limit,
         "limit_text": trip.limit_text,
         "limit_origin": trip.origin,
@@ -184,7 +185,11 @@ def describe(estimate: Any, trip: Trip, site: Site | None = None, *,
                     f"({estimate.nbytes:,} bytes){array} {verdict}")
         detail = [f"  limit: {format_bytes(trip.limit or 0)} ({_limit_source(trip)})"]
     elif trip.rule == "memory":
-        headline = f"{operation} would allocate{lower} {format_bytes(estimate.nbytes)}{result_text}"
+        peak = estimate.peak
+        headline = f"{operation} would allocate{lower} {format_bytes(peak)}{result_text}"
+        if peak != estimate.nbytes:
+            headline += (f" ({format_bytes(estimate.nbytes)} of results, "
+                         f"{format_bytes(peak - estimate.nbytes)} of temporaries)")
         detail = [f"  limit: {format_bytes(trip.limit or 0)} ({_limit_source(trip)})"]
     elif trip.rule == "inflation":
         headline = (

@@ -1,7 +1,8 @@
 """estimate() answers for every overridable NumPy function (issue #16), or says why not.
 
-NumPy registers np.fft's 16 functions only once np.fft is imported (numguard imports
-it), so "every" is 302 + 16 here.
+NumPy registers np.fft's 16 functions only once np.fft is imported, and numpy.strings',
+numpy.char's and numpy.polynomial's once those are: numguard imports all of them, so
+"every" is 348 here on NumPy 2.4.
 """
 
 from __future__ import annotations
@@ -40,8 +41,13 @@ def test_answers_serve_pass_through_functions_only():
 
 
 def test_unsupported_is_near_zero():
-    names = {label(f) for f in UNSUPPORTED}
+    # The string functions (numpy.strings, numpy.char: 30, registered once those modules
+    # are imported) are counted apart: their result widths depend on the data.
+    strings = {label(f) for f in UNSUPPORTED if f.__module__ in ("numpy.strings", "numpy.char")}
+    names = {label(f) for f in UNSUPPORTED} - strings
     assert len(names) <= 45, sorted(names)
+    assert all(UNSUPPORTED[f].startswith("strings:") for f in UNSUPPORTED
+               if label(f) in strings)
 
 
 @pytest.mark.parametrize("call, shapes, nbytes", [
