@@ -22,6 +22,7 @@ from .settings import (
     caller_frame,
     get_settings,
     memory_error_translators,
+    translating_here,
     validate,
 )
 
@@ -66,12 +67,13 @@ class translating:
     notebook cell, a worker's task): a `configure()` inside still takes effect at once.
     """
 
-    __slots__ = ()
+    __slots__ = ("_token",)
 
     def __enter__(self) -> None:
-        return None
+        self._token = translating_here.set(True)
 
     def __exit__(self, exc_type: Any, error: BaseException | None, traceback: Any) -> None:
+        translating_here.reset(self._token)
         _raise_translated(error)
 
 

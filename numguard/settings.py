@@ -117,6 +117,9 @@ def validate(changes: Mapping[str, Any]) -> dict[str, Any]:
 
 _process = Settings()
 _scoped: ContextVar[Settings | None] = ContextVar("numguard_settings", default=None)
+#: True inside `scope.translating()`: a MemoryError leaving it becomes numguard's error
+#: with the whole message, so the backstop need not echo its record to stderr.
+translating_here: ContextVar[bool] = ContextVar("numguard_translating", default=False)
 
 
 def get_settings() -> Settings:

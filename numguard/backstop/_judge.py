@@ -44,7 +44,7 @@ from ..memory import Budget, budget_for
 from ..memory.monitor import SMALL_DIVISOR, SMALL_FLOOR
 from ..policy import JUDGED, NEGLIGIBLE_NBYTES, judge_bytes
 from ..report import Trip, call_site, describe
-from ..settings import Settings, get_settings, process_settings
+from ..settings import Settings, get_settings, process_settings, translating_here
 from ._report import Refusal, allocation_estimate, error_for, record
 
 UNLIMITED = 2**64 - 1
@@ -147,7 +147,7 @@ class Judge:
         # A refusal inside a guard block leaves it as numguard's error, message included:
         # stderr then would say it twice. Outside, NumPy's own error needs the record.
         record(message, estimate, trip, site, kind, settings.mode, refuse,
-               echo=not (refuse and scoped))
+               echo=not (refuse and (scoped or translating_here.get())))
         self._local.refusal = Refusal(trip, site, nbytes) if refuse else None
         return not refuse
 
