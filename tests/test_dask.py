@@ -239,7 +239,16 @@ def test_teardown_restores_the_worker(client):
         client.run(dask_tasks.reserve, over_limit)
 
 
-def test_preload_and_pre_spawn_environ_arm_a_worker():
+@pytest.fixture
+def environ_kept():
+    """The nanny writes pre-spawn-environ into this process's os.environ: put it back."""
+    before = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(before)
+
+
+def test_preload_and_pre_spawn_environ_arm_a_worker(environ_kept):
     """`--preload numguard.dask` with NUMGUARD_* set through pre-spawn-environ."""
     environ = {"NUMGUARD_MODE": "raise", "NUMGUARD_LIMIT": "25%"}
     with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}), \

@@ -4,18 +4,20 @@ Real allocations stay small: the limit is 1 MiB and the refused result 8 MB.
 """
 
 import ast
+import sys
 
 import numpy as np
 import pytest
-from IPython.core.error import UsageError
-from IPython.core.interactiveshell import InteractiveShell
-from traitlets.config import Config
-
-import numguard
-from numguard import backstop
-from numguard import ipython as extension
 
 IPython = pytest.importorskip("IPython")
+
+from IPython.core.error import UsageError  # noqa: E402
+from IPython.core.interactiveshell import InteractiveShell  # noqa: E402
+from traitlets.config import Config  # noqa: E402
+
+import numguard  # noqa: E402
+from numguard import backstop  # noqa: E402
+from numguard import ipython as extension  # noqa: E402
 
 #: `%load_ext numguard` once numguard/__init__.py has the hooks; the module meanwhile.
 EXTENSION = "numguard" if hasattr(numguard, "load_ipython_extension") else "numguard.ipython"
@@ -29,10 +31,12 @@ BIG_NBYTES = ELEMENTS * np.dtype(np.float64).itemsize  # what NumPy asks for: 8,
 def shell():
     config = Config()
     config.HistoryManager.hist_file = ":memory:"
+    main = sys.modules["__main__"]  # IPython installs its own; multiprocessing needs this one
     shell = InteractiveShell.instance(config=config)
     shell.run_cell("import numpy as np\nimport numguard", store_history=True)
     yield shell
     InteractiveShell.clear_instance()
+    sys.modules["__main__"] = main
 
 
 @pytest.fixture
