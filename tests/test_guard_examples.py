@@ -37,6 +37,11 @@ def run_example(name: str) -> subprocess.CompletedProcess:
         "nightly_features on 200,000 rows refused:",
         "inner settings: limit=256MiB, mode=log",
     ]),
+    ("production_switch.py", [
+        "numguard armed itself when numpy was imported (handler: numguard_backstop)",
+        "healthy step: (1, 20000) 160,000 bytes, fine",
+        "exit status 1: refused before allocating, not OOM-killed",
+    ]),
     ("environment_switch.py", [
         "$ (no NUMGUARD_ variables) python environment_switch.py --job",
         "step ran: result (2000, 500)",
