@@ -80,9 +80,34 @@ class translating:
 class guard:
     """Scoped settings: `with numguard.guard(limit="2GiB"):` or `@numguard.guard(mode="warn")`.
 
-    Settings not given are those in force when the block is entered. An instance
-    cannot be entered again while it is active (TypeError), as with np.errstate; as a
-    decorator it works on every call, in every thread.
+    Every NumPy data allocation made inside the block, in this thread or asyncio task,
+    is judged by the block's settings before memory is touched: GuardedArrays through
+    their projections, plain arrays and library code through the allocation backstop.
+    Settings not given are those in force when the block is entered; nested blocks
+    win. An instance cannot be entered again while it is active (TypeError), as with
+    np.errstate; as a decorator it works on every call, in every thread, and scopes
+    async and generator functions too.
+
+    Parameters
+    ----------
+    mode : {"raise", "warn", "log", "off"}, optional
+        What a trip does.
+    limit : int or str, optional
+        A whole byte count, a size ("512MiB", "2 GB") or a share of what the process
+        can still allocate ("75%"). An explicit size is a cap: above what the process
+        can allocate, that figure binds.
+    inflation : float or None, optional
+        Trip when a broadcast result has more than this factor times the elements of
+        its largest operand; None turns the rule off.
+    rank_promotion : {"allow", "warn", "raise"}, optional
+        Operands of different ranks broadcast together.
+
+    Raises
+    ------
+    TypeError
+        An unknown setting.
+    ValueError
+        A bad value, named with the accepted forms.
     """
 
     __slots__ = ("_changes", "_origin", "_token", "_last")
