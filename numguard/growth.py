@@ -146,7 +146,7 @@ class SiteGrowth:
 
     @property
     def where(self) -> str:
-        return f"{_short_path(self.filename)}:{self.lineno}"
+        return f"{short_path(self.filename)}:{self.lineno}"
 
     @property
     def growth(self) -> str:
@@ -295,7 +295,7 @@ def _is_size(value: Any) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value > 0
 
 
-def _short_path(filename: str) -> str:
+def short_path(filename: str) -> str:
     """`filename` relative to the working directory when it lies below it."""
     try:
         relative = os.path.relpath(filename)

@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 
 from .errors import NumguardError
-from .growth import ScalingReport, allocation_site, scaling, watch_allocations
+from .growth import ScalingReport, allocation_site, scaling, short_path, watch_allocations
 from .limits import LIMIT_FORMS, parse_limit
 from .memory import format_bytes
 from .scope import guard
@@ -328,7 +328,7 @@ class LargestAllocations:
     def listed(self) -> list[tuple[int, str]]:
         """The largest `keep` allocations as (bytes, "file:line"), largest first."""
         ranked = sorted(self.by_site.items(), key=lambda kv: -kv[1])[: self.keep]
-        return [(n, f"{_short(f)}:{line}") for (f, line), n in ranked]
+        return [(n, f"{short_path(f)}:{line}") for (f, line), n in ranked]
 
 
 def describe_refusal(item: pytest.Item, error: NumguardError) -> dict[str, Any]:
@@ -372,7 +372,7 @@ def _innermost_user_line(error: BaseException) -> str | None:
         for tb in reversed(_entries(each)):
             filename, _ = allocation_site(tb.tb_frame)
             if tb.tb_frame.f_code.co_filename == filename:
-                return f"{_short(filename)}:{tb.tb_lineno}"
+                return f"{short_path(filename)}:{tb.tb_lineno}"
     return None
 
 
@@ -382,7 +382,7 @@ def _test_line(item: pytest.Item, error: BaseException) -> str | None:
     for each in _chain(error):
         for tb in reversed(_entries(each)):
             if tb.tb_frame.f_code is code:
-                return f"{_short(code.co_filename)}:{tb.tb_lineno}"
+                return f"{short_path(code.co_filename)}:{tb.tb_lineno}"
     return None
 
 
@@ -393,11 +393,3 @@ def _scaling_line(report: ScalingReport, worst: Any) -> str:
                  if worst.projected is not None else "not fitted")
     return (f"largest at {worst.where}, {worst.growth}; {projected} "
             f"(limit {format_bytes(report.limit)})")
-
-
-def _short(filename: str) -> str:
-    try:
-        relative = os.path.relpath(filename)
-    except ValueError:
-        return filename
-    return filename if relative.startswith("..") else relative
