@@ -17,7 +17,6 @@ import linecache
 import math
 import os
 import sys
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,7 +26,6 @@ from typing import Any
 import numpy as np
 
 from . import backstop
-from .backstop import _capsule  # TRANSITION: until backstop.watch()
 from .limits import parse_limit
 from .memory import budget, format_bytes
 from .settings import get_settings
@@ -46,59 +44,12 @@ _SKIPPED_DIRS = (
 
 
 @contextmanager
-def watch_allocations(
-    callback: Callable[[int], None], floor: int = 0, *, tap: bool = True
-) -> Iterator[bool]:
-    """Call `callback(nbytes)` for NumPy data allocations this thread makes in the block.
-
-    Yields whether allocations are observed at all. Requests of at most `floor` bytes
-    may be skipped (a hint for cheap observation). Uses `numguard.backstop.watch` when
-    this numguard has it. Until then, with `tap`, a tap on the backstop's C handler:
-    it works only while the backstop is not armed (an armed backstop owns the
-    handler), and code inside sees NumPy's handler named "numguard_backstop".
-    """
-    watch = getattr(backstop, "watch", None)
-    if watch is not None:
-        with watch(callback):
-            yield True
-        return
-    if not tap:
-        yield False
-        return
-    with _tap_default_handler(callback, floor) as tapped:
-        yield tapped
-
-
-@contextmanager
-def _tap_default_handler(callback: Callable[[int], None], floor: int) -> Iterator[bool]:
-    """Until backstop.watch() exists: point NumPy's default handler at the C backstop
-    with `callback` as its decision function (it always allows), then restore."""
-    load = getattr(backstop, "_load_backend", None)  # this backstop's own loader
-    if load is None or backstop.is_enabled():
-        yield False
-        return
-    try:
-        handler, name = load()
-    except (ImportError, ValueError):
-        handler, name = None, None
-    if name != "c":  # the ctypes fallback runs Python on every allocation: too slow here
-        yield False
-        return
-    owner = threading.get_ident()
-
-    def observe(nbytes: int, kind: int) -> bool:
-        if threading.get_ident() == owner:
-            callback(nbytes)
-        return True
-
-    handler.install(_capsule.default_handler_capsule())
-    handler.configure(floor, UNLIMITED, observe)
-    try:
+def watch_allocations(callback: Callable[[int], None], floor: int = 1) -> Iterator[bool]:
+    """Call `callback(nbytes)` for NumPy data allocations of at least `floor` bytes this
+    thread or task makes in the block (`numguard.backstop.watch`). Yields True: the
+    allocations are observed, armed process or not."""
+    with backstop.watch(callback, max(1, floor)):
         yield True
-    finally:
-        if not backstop.is_enabled():  # enable() inside the block took the handler over
-            handler.configure(UNLIMITED, UNLIMITED, None)
-            handler.uninstall()
 
 
 def allocation_site(frame: FrameType | None) -> tuple[str, int]:

@@ -188,7 +188,7 @@ class NumguardRun:
         seen = item.stash.setdefault(_LARGEST, LargestAllocations(LISTED_FLOOR, PER_TEST))
         with ExitStack() as stack:
             # No handler tap here: a guarded test must see NumPy as it is.
-            stack.enter_context(watch_allocations(seen, LISTED_FLOOR, tap=False))
+            stack.enter_context(watch_allocations(seen, LISTED_FLOOR))
             for each in guards:
                 stack.enter_context(each)
             return (yield)

@@ -12,12 +12,8 @@ import numpy as np
 import pytest
 
 from numguard import backstop
-from numguard.growth import ScalingReport, scaling, watch_allocations
+from numguard.growth import ScalingReport, scaling
 
-with watch_allocations(lambda nbytes: None) as _observed:
-    OBSERVING = _observed
-pytestmark = pytest.mark.skipif(
-    not OBSERVING, reason="allocations cannot be observed here (backstop armed or no C helper)")
 
 TOY = [1_000, 2_000, 4_000]
 
@@ -182,14 +178,13 @@ def test_only_the_calling_threads_allocations_are_recorded():
     assert {s.lineno for s in report.sites} <= {line(linear, "linspace"), line(linear, "cumsum")}
 
 
-@pytest.mark.skipif(hasattr(backstop, "watch"), reason="backstop.watch observes while armed")
-def test_an_armed_backstop_is_reported_not_ignored(restored_defaults):
+def test_an_armed_backstop_still_lets_scaling_observe(restored_defaults):
     backstop.enable()
     try:
-        with pytest.raises(RuntimeError, match="cannot observe allocations here"):
-            scaling(linear, n=TOY, at=10, limit="1GiB")
+        report = scaling(linear, n=TOY, at=10, limit="1GiB")
     finally:
         backstop.disable()
+    assert report.sites and report.ok
 
 
 def test_the_example_tells_the_incident_from_its_fix():
