@@ -173,11 +173,27 @@ def scaling(
 ) -> ScalingReport:
     """Run `func` at each toy size in `n`, and project each call site's bytes to n = `at`.
 
-    `func` takes the size as its only argument (or as keyword `arg`). `limit` is what
-    one allocation may take in production (a byte count, '16GiB', or a share of the
-    memory available here, '80%'); by default the limit in force. Each run's result is
-    discarded and its exceptions propagate. RuntimeError if allocations cannot be
-    observed (see `watch_allocations`).
+    Each run's result is discarded and its exceptions propagate.
+
+    Parameters
+    ----------
+    func : callable
+        Takes the size as its only argument (or as the keyword `arg`).
+    n : sequence of int
+        The toy sizes, at least two (three or more fit better).
+    at : int
+        The production size to project to.
+    limit : int or str, optional
+        What one allocation may take in production: a byte count, '16GiB', or a share
+        of the memory available here, '80%'. Default: the limit in force.
+    arg : str, optional
+        The keyword that receives the size.
+
+    Returns
+    -------
+    ScalingReport
+        Per call site: the line, the sizes seen, the growth and the projected bytes;
+        `.ok`, `.over_limit`, and a readable `str`.
     """
     sizes = _check_sizes(n)
     at = _check_at(at)

@@ -123,7 +123,13 @@ translating_here: ContextVar[bool] = ContextVar("numguard_translating", default=
 
 
 def get_settings() -> Settings:
-    """The settings in force here: the innermost guard's, else the process defaults."""
+    """The settings in force here: the innermost guard's, else the process defaults.
+
+    Returns
+    -------
+    Settings
+        mode, limit, inflation, rank_promotion; `.origin(name)` says where each was set.
+    """
     scoped = _scoped.get()
     return _process if scoped is None else scoped
 

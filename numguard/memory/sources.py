@@ -317,6 +317,21 @@ def budget(
     cgroup_root: str = DEFAULT_CGROUP_ROOT,
     platform: str = sys.platform,
 ) -> Budget:
-    """A fresh reading of every source: discovery included, no cache, no descriptor kept."""
+    """What this process can still allocate: a fresh reading of every source.
+
+    Discovery included, no cache, no descriptor kept (the guard itself uses the cached
+    `budget_for`). The smallest figure wins; `.binding` names it, `.sources` lists all.
+
+    Parameters
+    ----------
+    proc_root, cgroup_root : str, optional
+        Where /proc and the cgroup mounts are (tests point them at fixtures).
+    platform : str, optional
+        `sys.platform`; off Linux, psutil answers.
+
+    Returns
+    -------
+    Budget
+    """
     reader = FileReader(keep_open=False)
     return measure(discover_probes(proc_root, cgroup_root, platform), reader)
