@@ -77,7 +77,11 @@ def cannot_trip(bound_nbytes: int, settings: Settings) -> bool:
     budget is read; above it `judge_bytes` reads the cached budget, as judging the
     projection would. A bound that trips proves nothing: the caller projects.
     """
-    return judge_bytes(bound_nbytes, settings) is None  # returns at once below small_bound
+    if bound_nbytes <= NEGLIGIBLE_NBYTES:  # small_bound(settings), inlined: a hot path
+        limit = settings.limit.nbytes
+        if limit is None or bound_nbytes <= limit:
+            return True
+    return judge_bytes(bound_nbytes, settings) is None
 
 
 def judge(estimate: Estimate, settings: Settings) -> Trip | None:
