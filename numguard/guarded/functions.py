@@ -27,6 +27,7 @@ import numpy as np
 
 from numguard import settings as _settings
 from numguard.policy import ELEMENT_SLACK, JUDGED, cannot_trip, enforce
+from numguard.projection import registered_functions
 from numguard.projection.registry import FUNCTIONS
 
 from .deferral import FUNCTION, defers, plain, plain_one, rewrap
@@ -34,7 +35,17 @@ from .deferral import FUNCTION, defers, plain, plain_one, rewrap
 _ndarray = np.ndarray
 _ndarray_function = np.ndarray.__array_function__
 _scoped_get = _settings._scoped.get
-_projected_get = FUNCTIONS.get
+
+
+def _first_lookup(func: Any) -> Any:
+    """`_projected_get` until the registry is filled (on first use, not at import:
+    see numguard.projection); then FUNCTIONS.get itself."""
+    global _projected_get
+    _projected_get = registered_functions().get
+    return _projected_get(func)
+
+
+_projected_get = _first_lookup
 _mark_judged, _unmark = JUDGED.set, JUDGED.reset
 _where = np.where
 
