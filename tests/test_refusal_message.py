@@ -34,7 +34,7 @@ def test_args_before_str_and_pickling():
     assert error.args[0].startswith("numguard: `+` (np.add)")
     fresh = refused()  # pickled before its text was ever built
     copy = pickle.loads(pickle.dumps(fresh))
-    assert type(copy) is BroadcastMemoryError and str(copy) == str(fresh) == str(error)
+    assert type(copy) is BroadcastMemoryError and str(copy) == str(fresh)
     assert copy.budget is not None
 
 
