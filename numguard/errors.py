@@ -8,6 +8,7 @@ Python shows them by default: numguard never touches `warnings.filters`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 
@@ -18,10 +19,37 @@ class NumguardError(Exception):
     `.trip` the rule and figures it was judged by.
     """
 
-    def __init__(self, message: str, estimate: Any = None, trip: Any = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str | Callable[[], str], estimate: Any = None,
+                 trip: Any = None) -> None:
+        # A callable message is rendered on first use (str(), args, pickling): a refusal
+        # a program catches and handles never pays for its text.
+        if callable(message):
+            super().__init__()
+            self._render: Callable[[], str] | None = message
+        else:
+            super().__init__(message)
+            self._render = None
         self.estimate = estimate
         self.trip = trip
+
+    def _rendered(self) -> None:
+        render, self._render = self._render, None
+        if render is not None:
+            BaseException.args.__set__(self, (render(),))
+
+    def __str__(self) -> str:
+        self._rendered()
+        return super().__str__()
+
+    @property  # type: ignore[override]
+    def args(self) -> tuple:
+        self._rendered()
+        return BaseException.args.__get__(self)
+
+    @args.setter
+    def args(self, value: tuple) -> None:
+        self._render = None
+        BaseException.args.__set__(self, value)
 
     def __reduce__(self) -> tuple:
         # Crosses process boundaries (process pools, dask workers) and copies intact.
@@ -39,8 +67,8 @@ class MemoryLimitError(NumguardError, MemoryError):
     decided without reading one).
     """
 
-    def __init__(self, message: str, estimate: Any = None, trip: Any = None,
-                 budget: Any = None) -> None:
+    def __init__(self, message: str | Callable[[], str], estimate: Any = None,
+                 trip: Any = None, budget: Any = None) -> None:
         super().__init__(message, estimate, trip)
         self.budget = budget
 

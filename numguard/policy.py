@@ -67,6 +67,23 @@ def small_bound(settings: Settings) -> int:
     return NEGLIGIBLE_NBYTES if limit is None else min(limit, NEGLIGIBLE_NBYTES)
 
 
+def cannot_trip(bound_nbytes: int, settings: Settings) -> bool:
+    """True when an operation that broadcasts nothing, and whose peak (results and
+    temporaries) is at most `bound_nbytes`, can trip no rule under `settings`.
+
+    The shortcut every entry point takes instead of projecting: inflation and rank
+    promotion need broadcasting, so only the memory rule is left, judged here on the
+    bound (a bound that passes lets the exact peak pass too). Below `small_bound` no
+    budget is read; above it `judge_bytes` reads the cached budget, as judging the
+    projection would. A bound that trips proves nothing: the caller projects.
+    """
+    if bound_nbytes <= NEGLIGIBLE_NBYTES:  # small_bound(settings), inlined: a hot path
+        limit = settings.limit.nbytes
+        if limit is None or bound_nbytes <= limit:
+            return True
+    return judge_bytes(bound_nbytes, settings) is None
+
+
 def judge(estimate: Estimate, settings: Settings) -> Trip | None:
     """The first rule the estimate trips (memory, inflation, rank promotion), or None.
 
@@ -137,5 +154,5 @@ def enforce(estimate: Estimate, settings: Settings | None = None) -> None:
             act(mode, estimate, trip)
 
 
-__all__ = ["ELEMENT_SLACK", "JUDGED", "NEGLIGIBLE_NBYTES", "enforce", "judge", "judge_bytes",
+__all__ = ["ELEMENT_SLACK", "JUDGED", "NEGLIGIBLE_NBYTES", "cannot_trip", "enforce", "judge", "judge_bytes",
            "mode_for", "run_judged", "small_bound"]

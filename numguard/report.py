@@ -17,8 +17,9 @@ import logging
 import os
 import sys
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
-from types import FrameType
+from types import CodeType, FrameType
 from typing import Any
 
 import numpy as np
@@ -71,9 +72,9 @@ def numpy_allocation() -> None:
 def act(mode: str, estimate: Any, trip: Trip) -> None:
     """Raise, warn or log, as `mode` says. Returns only when the operation may run."""
     site = call_site()
-    message = describe(estimate, trip, site, refused=mode == "raise")
-    if mode == "raise":
-        raise error_for(estimate, trip, message)
+    if mode == "raise":  # the text is built when shown: a handled refusal never pays for it
+        raise error_for(estimate, trip, lambda: describe(estimate, trip, site, refused=True))
+    message = describe(estimate, trip, site, refused=False)
     if mode == "warn":
         warnings.warn_explicit(
             message, _WARNINGS[trip.rule], site.filename, site.lineno, module="numguard"
@@ -82,7 +83,7 @@ def act(mode: str, estimate: Any, trip: Trip) -> None:
     log(message, estimate, trip, site, "allowed", "log")
 
 
-def error_for(estimate: Any, trip: Trip, message: str) -> Exception:
+def error_for(estimate: Any, trip: Trip, message: str | Callable[[], str]) -> Exception:
     """The exception class for a refusal: a MemoryError subclass for the memory rule."""
     if trip.rule == "memory":
         cls = BroadcastMemoryError if estimate.stretched else MemoryLimitError
@@ -114,13 +115,36 @@ def log(message: str, estimate: Any, trip: Trip, site: Site, action: str, mode: 
     })
 
 
-@dataclass(frozen=True, slots=True)
 class Site:
-    """The user's line, and the operator written there if the call came from one."""
+    """The user's line, and the operator written there if the call came from one (read
+    from the frame's bytecode when first asked: a refusal that is never shown skips it)."""
 
-    filename: str
-    lineno: int
-    operator: str | None
+    __slots__ = ("_code", "_lasti", "_operator", "filename", "lineno")
+
+    def __init__(self, filename: str, lineno: int, operator: str | None = None,
+                 code: Any = None, lasti: int = -1) -> None:
+        self.filename = filename
+        self.lineno = lineno
+        self._operator = operator
+        self._code = code
+        self._lasti = lasti
+
+    @property
+    def operator(self) -> str | None:
+        if self._code is not None:
+            self._operator = _operator_at(self._code, self._lasti)
+            self._code = None
+        return self._operator
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Site) and (self.filename, self.lineno, self.operator) == (
+            other.filename, other.lineno, other.operator)
+
+    def __hash__(self) -> int:
+        return hash((self.filename, self.lineno, self.operator))
+
+    def __repr__(self) -> str:
+        return f"Site({self.filename!r}, {self.lineno!r}, {self.operator!r})"
 
     def operation(self, estimate: Any) -> str:
         if estimate.func is numpy_allocation:
@@ -142,7 +166,8 @@ def call_site() -> Site:
         frame = frame.f_back
     if frame is None:
         return Site("<unknown>", 0, None)
-    return Site(frame.f_code.co_filename, frame.f_lineno or 0, _operator_at(frame))
+    return Site(frame.f_code.co_filename, frame.f_lineno or 0, None, frame.f_code,
+                frame.f_lasti)
 
 
 _BINARY_NAMES = {
@@ -154,11 +179,11 @@ _BINARY_NAMES = {
 }
 
 
-def _operator_at(frame: FrameType) -> str | None:
-    """The Python operator whose bytecode the frame is executing, if any."""
+def _operator_at(code: CodeType, lasti: int) -> str | None:
+    """The Python operator at bytecode offset `lasti` of `code`, if any."""
     try:
-        for instruction in dis.get_instructions(frame.f_code):
-            if instruction.offset == frame.f_lasti:
+        for instruction in dis.get_instructions(code):
+            if instruction.offset == lasti:
                 if instruction.opname in ("BINARY_OP", "COMPARE_OP"):
                     return instruction.argrepr or None
                 if instruction.opname.startswith("INPLACE_"):

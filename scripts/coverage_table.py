@@ -14,7 +14,7 @@ from collections import defaultdict
 import numpy as np
 from numpy.testing.overrides import get_overridable_numpy_array_functions
 
-from numguard.projection.registry import FUNCTIONS
+from numguard.projection import FUNCTIONS  # filled on first use
 from numguard.projection.tables import PASS_THROUGH, UNSUPPORTED, missing_names
 
 ESTIMATED = {f: p for f, p in FUNCTIONS.items() if not p.bound}

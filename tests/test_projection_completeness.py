@@ -12,7 +12,7 @@ import pytest
 from numpy.testing.overrides import get_overridable_numpy_array_functions
 
 import numguard
-from numguard.projection.registry import ANSWERS, FUNCTIONS
+from numguard.projection import ANSWERS, FUNCTIONS
 from numguard.projection.tables import PASS_THROUGH, UNSUPPORTED
 
 OVERRIDABLE = sorted(get_overridable_numpy_array_functions(),

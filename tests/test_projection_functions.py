@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, mutually_broadcastable_shapes
 
 import numguard
-from numguard.projection.registry import FUNCTIONS
+from numguard.projection import FUNCTIONS
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:Arrays of 2-dimensional vectors:DeprecationWarning")

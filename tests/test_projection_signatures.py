@@ -6,7 +6,7 @@ import inspect
 
 import pytest
 
-from numguard.projection.registry import FUNCTIONS
+from numguard.projection import FUNCTIONS
 
 
 def _numpy_signature(func):

@@ -11,7 +11,7 @@ import pytest
 from numpy.testing.overrides import get_overridable_numpy_array_functions
 
 from numguard.projection import tables
-from numguard.projection.registry import FUNCTIONS
+from numguard.projection import FUNCTIONS
 from numguard.projection.tables import PASS_THROUGH, UNSUPPORTED
 
 ESTIMATED = {f: p for f, p in FUNCTIONS.items() if not p.bound}

@@ -5,7 +5,8 @@ Three paths, by the projection registry (numguard.projection.registry.FUNCTIONS)
 - projected: the arguments are unwrapped once (views of each
   guarded array's own class), the projection runs on them, `policy.enforce` judges
   it, and NumPy's implementation runs on the same plain arguments, so nothing inside
-  it is checked a second time;
+  it is checked a second time; a call whose peak `_peak_bound` bounds cheaply skips
+  the projection when `policy.cannot_trip` clears that bound (it still runs judged);
 - delegated (sum, mean, cumsum, ...) and everything unregistered: NumPy's implementation
   runs on the guarded arrays themselves, so what it allocates through ufuncs, ndarray
   methods and nested array functions is checked where it happens;
@@ -25,15 +26,28 @@ from typing import Any
 import numpy as np
 
 from numguard import settings as _settings
-from numguard.policy import enforce, run_judged
+from numguard.policy import ELEMENT_SLACK, JUDGED, cannot_trip, enforce
+from numguard.projection import registered_functions
 from numguard.projection.registry import FUNCTIONS
 
-from .deferral import FUNCTION, defers, plain, rewrap
+from .deferral import FUNCTION, defers, plain, plain_one, rewrap
 
 _ndarray = np.ndarray
 _ndarray_function = np.ndarray.__array_function__
 _scoped_get = _settings._scoped.get
-_projected_get = FUNCTIONS.get
+
+
+def _first_lookup(func: Any) -> Any:
+    """`_projected_get` until the registry is filled (on first use, not at import:
+    see numguard.projection); then FUNCTIONS.get itself."""
+    global _projected_get
+    _projected_get = registered_functions().get
+    return _projected_get(func)
+
+
+_projected_get = _first_lookup
+_mark_judged, _unmark = JUDGED.set, JUDGED.reset
+_where = np.where
 
 
 class FunctionProtocol:
@@ -60,17 +74,29 @@ class FunctionProtocol:
             implementation = getattr(func, "_implementation", func)  # like=: the public one
             if spec is None or spec.delegated:
                 return rewrap(implementation(*args, **kwargs), guarded)
-        plain_args, plain_kwargs = plain(args, kwargs)
-        estimate = None
+        plain_args = tuple([
+            a if type(a) is _ndarray else a.view(unguarded) if type(a) is guarded
+            else plain_one(a) for a in args])
+        plain_kwargs = {k: plain_one(v) for k, v in kwargs.items()} if kwargs else kwargs
+        judged = False
         if spec is not None and not spec.delegated:
+            bound = _peak_bound(func, plain_args, plain_kwargs)
+            if bound is not None and cannot_trip(bound, settings):
+                judged = True  # decided: too small to matter
+            else:
+                try:
+                    estimate = spec.project(plain_args, plain_kwargs)
+                except Exception:  # noqa: BLE001 - not projectable: NumPy raises its own
+                    estimate = None
+                if estimate is not None:
+                    enforce(estimate, settings)
+                    judged = True
+        if judged:
+            token = _mark_judged(True)  # policy.run_judged, inlined
             try:
-                estimate = spec.project(plain_args, plain_kwargs)
-            except Exception:  # noqa: BLE001 - not projectable: NumPy raises its own error
-                estimate = None
-            if estimate is not None:
-                enforce(estimate, settings)
-        if estimate is not None:
-            result = run_judged(implementation, *plain_args, **plain_kwargs)
+                result = implementation(*plain_args, **plain_kwargs)
+            finally:
+                _unmark(token)
         else:
             result = implementation(*plain_args, **plain_kwargs)
         if isinstance(result, _ndarray):
@@ -82,3 +108,19 @@ class FunctionProtocol:
                 if result is passed:
                     return given
         return rewrap(result, guarded)
+
+
+def _peak_bound(func: Any, args: tuple, kwargs: dict) -> int | None:
+    """An upper bound of the bytes a call allocates, read cheaply from shapes, for
+    calls that broadcast nothing; None when there is none this cheap (it is projected).
+
+    `np.where(c, x, y)` on arrays of one shape: size x (the three itemsizes +
+    ELEMENT_SLACK), which covers any promotion of x and y.
+    """
+    if func is _where and len(args) == 3 and not kwargs:
+        condition, x, y = args
+        if (isinstance(condition, _ndarray) and isinstance(x, _ndarray)
+                and isinstance(y, _ndarray) and condition.shape == x.shape == y.shape):
+            return condition.size * (
+                condition.itemsize + x.itemsize + y.itemsize + ELEMENT_SLACK)
+    return None

@@ -14,14 +14,16 @@ from typing import Any
 import numpy as np
 
 from numguard import settings as _settings
-from numguard.policy import ELEMENT_SLACK, enforce, run_judged, small_bound
+from numguard.policy import JUDGED, ELEMENT_SLACK, cannot_trip, enforce, small_bound
 from numguard.projection import project_ufunc
 
 from .deferral import UFUNC, Guarded, defers, returned, rewrap
 
 _ndarray = np.ndarray
 _scoped_get = _settings._scoped.get
+_mark_judged, _unmark = JUDGED.set, JUDGED.reset
 SLOW = object()
+_matmul = np.matmul
 _SCALAR_TYPES = frozenset({int, float, complex, bool})
 
 
@@ -35,14 +37,22 @@ def guarded_ufunc(guarded: type, ufunc: np.ufunc, method: str, inputs: tuple, kw
         return NotImplemented
     judged = settings.mode != "off" and check(ufunc, method, inputs, kwargs, settings)
     unwrapped = [x.view(x._unguarded) if isinstance(x, Guarded) else x for x in inputs]
-    where = kwargs.get("where")
-    if isinstance(where, Guarded):
-        kwargs["where"] = where.view(where._unguarded)
+    if "where" in kwargs:
+        where = kwargs["where"]
+        if isinstance(where, Guarded):
+            kwargs["where"] = where.view(where._unguarded)
     if outs is not None:
         kwargs["out"] = tuple([o.view(o._unguarded) if isinstance(o, Guarded) else o
                                for o in outs])
-    kernel = getattr(ufunc, method)
-    result = run_judged(kernel, *unwrapped, **kwargs) if judged else kernel(*unwrapped, **kwargs)
+    kernel = ufunc if method == "__call__" else getattr(ufunc, method)
+    if judged:
+        token = _mark_judged(True)  # policy.run_judged, inlined
+        try:
+            result = kernel(*unwrapped, **kwargs)
+        finally:
+            _unmark(token)
+    else:
+        result = kernel(*unwrapped, **kwargs)
     if method == "at":
         return None
     if type(result) is tuple:
@@ -50,6 +60,8 @@ def guarded_ufunc(guarded: type, ufunc: np.ufunc, method: str, inputs: tuple, kw
             return tuple([rewrap(r, guarded) for r in result])
         return tuple([returned(o, r, guarded) for o, r in zip(outs, result)])
     if outs is None:
+        if type(result) is _ndarray:
+            return result.view(guarded._for_ndarray)
         return rewrap(result, guarded)
     return returned(outs[0], result, guarded)
 
@@ -83,7 +95,9 @@ def binary_hot_path(
 
     Inlined and cheap: when nothing can trip (no broadcasting, so no inflation and no
     rank promotion, and a result too small for any limit, or written into `out=`), no
-    estimate is made at all. Anything else returns SLOW for the general path.
+    estimate is made at all; a larger result is judged by `policy.cannot_trip` on its
+    bound and, when that passes, runs marked as judged. Anything else (and a gufunc
+    other than a square matmul) returns SLOW for the general path.
     """
     out = None
     if kwargs:
@@ -122,8 +136,21 @@ def binary_hot_path(
         # Written in place: nothing is allocated and nothing is stretched.
         ufunc(a, b, out=out.view(_ndarray))
         return out
-    if settings.mode != "off" and size * (itemsizes + ELEMENT_SLACK) > small_bound(settings):
-        return SLOW
+    if settings.mode != "off":
+        bound = size * (itemsizes + ELEMENT_SLACK)
+        if ufunc.signature is not None:  # a gufunc: only a square matmul keeps the shape
+            if ufunc is not _matmul or len(shape) < 2 or shape[-1] != shape[-2]:
+                return SLOW
+            bound *= 3  # the result and a copy of each operand
+        if bound > small_bound(settings):
+            if not cannot_trip(bound, settings):
+                return SLOW  # project it: the report needs the exact figure
+            token = _mark_judged(True)  # decided here: policy.run_judged, inlined
+            try:
+                result = ufunc(a, b)
+            finally:
+                _unmark(token)
+            return result.view(guarded) if type(result) is _ndarray else rewrap(result, guarded)
     result = ufunc(a, b)
     if type(result) is _ndarray:
         return result.view(guarded)
@@ -140,9 +167,8 @@ def check(
     """Project, judge and act; True when the call was decided here (judged, or too small
     to matter), False when it could not be projected (NumPy raises its own error, or
     the backstop judges what it allocates)."""
-    if method == "__call__" and not kwargs and len(inputs) == 2 and _trivially_small(
-        inputs[0], inputs[1], settings
-    ):
+    bound = _peak_bound(ufunc, method, inputs, kwargs)
+    if bound is not None and cannot_trip(bound, settings):
         return True  # decided: too small to matter
     try:
         estimate = project_ufunc(ufunc, method, inputs, kwargs)
@@ -152,16 +178,43 @@ def check(
     return True
 
 
-def _trivially_small(a: Any, b: Any, settings: _settings.Settings) -> bool:
-    """Two arrays of one shape whose result cannot trip anything: skip the estimate.
+def _peak_bound(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> int | None:
+    """An upper bound of the bytes the call allocates, for calls that broadcast nothing,
+    read cheaply from shapes; None when there is none this cheap (then it is projected).
 
-    Equal shapes mean no broadcasting (so no inflation, no rank promotion), and the
-    result's bytes are bounded by size x (both itemsizes + ELEMENT_SLACK), which must
-    stay under every limit in force (policy.small_bound).
+    - `a + b` on arrays of one shape: size x (both itemsizes + ELEMENT_SLACK);
+    - 2-D `a @ b`: the result and a copy of each operand, at (both itemsizes +
+      ELEMENT_SLACK) per element;
+    - `ufunc.reduce(a, axis=...)` without out= or a where= mask: the result's elements
+      x (itemsize + ELEMENT_SLACK).
     """
-    if not isinstance(a, _ndarray) or not isinstance(b, _ndarray) or a.shape != b.shape:
-        return False
-    return a.size * (a.itemsize + b.itemsize + ELEMENT_SLACK) <= small_bound(settings)
+    if method == "__call__":
+        if kwargs or len(inputs) != 2:
+            return None
+        a, b = inputs
+        if not isinstance(a, _ndarray) or not isinstance(b, _ndarray):
+            return None
+        per_element = a.itemsize + b.itemsize + ELEMENT_SLACK
+        if ufunc.signature is None:
+            return a.size * per_element if a.shape == b.shape else None
+        if ufunc is np.matmul and a.ndim == 2 and b.ndim == 2 and a.shape[1] == b.shape[0]:
+            return (a.size + b.size + a.shape[0] * b.shape[1]) * per_element
+        return None
+    if method != "reduce" or len(inputs) != 1:
+        return None
+    array = inputs[0]  # reduce: None for a zero-size array (its result can be larger
+    # than the array), an axis NumPy rejects, dtype=, out= or a where= mask
+    if not isinstance(array, _ndarray) or not array.size:
+        return None
+    get = kwargs.get
+    if get("out") is not None or get("dtype") is not None or get("where", True) is not True:
+        return None
+    axis = kwargs.get("axis", 0)
+    if axis is None:
+        return array.itemsize + ELEMENT_SLACK
+    if type(axis) is int and -array.ndim <= axis < array.ndim:
+        return array.size // array.shape[axis] * (array.itemsize + ELEMENT_SLACK)
+    return None
 
 
 def _overlaps(operand: Any, out: np.ndarray) -> bool:

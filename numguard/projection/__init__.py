@@ -6,6 +6,12 @@ result (boolean masks, repeat counts). Modules by what they project: `ufunc_call
 and `gufunc` (ufunc calls), `ufunc_methods` (reduce, accumulate, ...),
 `ndarray_methods` and `indexing` (ndarray methods), `functions/` (array functions by
 family, registered in `registry`), with `tables` naming the functions left alone.
+
+Loaded on first use: a process armed at start-up (NUMGUARD_MODE) imports numguard
+inside `import numpy`, and most of this layer (the array-function families, the
+ufunc projections, the tables that import numpy.ma) is not needed until a guarded
+array is used. `registered_functions()` fills the registry; `FUNCTIONS` and
+`ANSWERS` read here are the filled tables.
 """
 
 from __future__ import annotations
@@ -14,15 +20,26 @@ from typing import Any
 
 import numpy as np
 
-from . import functions as _functions  # noqa: F401 - registers the array-function projections
-from .operands import plain_arguments
+from . import registry
 from .record import Estimate, Stretch
-from .registry import ANSWERS, FUNCTIONS
-from .tables import not_projected_reason
-from .ufunc_call import project_call
-from .ufunc_methods import project_method
 
-__all__ = ["Estimate", "Stretch", "estimate", "project_ufunc"]
+__all__ = ["Estimate", "Stretch", "estimate", "project_ufunc", "registered_functions"]
+
+
+def registered_functions() -> dict[Any, registry.Projection]:
+    """The array-function registry (`registry.FUNCTIONS`), its families imported (and so
+    registered) on the first call."""
+    from . import functions  # noqa: F401 - registers the array-function projections
+
+    return registry.FUNCTIONS
+
+
+def __getattr__(name: str) -> Any:
+    """`FUNCTIONS` and `ANSWERS`: the registry's tables, filled first."""
+    if name in ("FUNCTIONS", "ANSWERS"):
+        registered_functions()
+        return getattr(registry, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def estimate(op: Any, /, *args: Any, **kwargs: Any) -> Estimate:
@@ -36,18 +53,26 @@ def estimate(op: Any, /, *args: Any, **kwargs: Any) -> Estimate:
     TypeError that says why.
     """
     if isinstance(op, np.ufunc):
+        from .ufunc_call import project_call
+
         return project_call(op, args, kwargs)
     owner = getattr(op, "__self__", None)
     if isinstance(owner, np.ufunc):
+        from .ufunc_methods import project_method
+
         return project_method(owner, op.__name__, args, kwargs)
-    projection = FUNCTIONS.get(op) or ANSWERS.get(op)
+    projection = registered_functions().get(op) or registry.ANSWERS.get(op)
     if projection is None:
+        from .tables import not_projected_reason
+
         reason = not_projected_reason(op)
         detail = f" ({reason})" if reason else ""
         raise TypeError(
             f"estimate() cannot project {getattr(op, '__name__', op)!r} before it "
             f"runs{detail}; it takes a ufunc, a ufunc method or a covered array function"
         )
+    from .operands import plain_arguments
+
     args, kwargs = plain_arguments(args, kwargs)
     return projection.project(args, kwargs)
 
@@ -55,5 +80,9 @@ def estimate(op: Any, /, *args: Any, **kwargs: Any) -> Estimate:
 def project_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> Estimate:
     """The `__array_ufunc__` form: (ufunc, method, inputs, kwargs) as NumPy passes them."""
     if method == "__call__":
+        from .ufunc_call import project_call
+
         return project_call(ufunc, inputs, kwargs)
+    from .ufunc_methods import project_method
+
     return project_method(ufunc, method, inputs, kwargs)
