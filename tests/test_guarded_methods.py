@@ -23,7 +23,7 @@ from hypothesis.extra.numpy import array_shapes
 
 import numguard
 from numguard import GuardedArray, MemoryLimitError
-from numguard.guarded import methods as gm
+from numguard.guarded import allocating as gm
 from numguard.projection import ndarray_coverage as coverage
 from numguard.projection import ndarray_methods as am
 from numguard.projection import ndarray_selection

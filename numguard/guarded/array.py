@@ -31,7 +31,7 @@ import numpy as np
 
 from .deferral import EITHER, Guarded, defers
 from .functions import FunctionProtocol
-from .methods import AllocatingMethods, overrides_for
+from .allocating import AllocatingMethods, overrides_for
 from .operators import ReflectedOperators, own_operators
 from .ufuncs import UfuncProtocol, subclass_array_ufunc
 

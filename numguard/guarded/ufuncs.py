@@ -35,7 +35,7 @@ def guarded_ufunc(guarded: type, ufunc: np.ufunc, method: str, inputs: tuple, kw
         outs is not None and defers(map(type, outs), UFUNC)
     ):
         return NotImplemented
-    judged = settings.mode != "off" and check(ufunc, method, inputs, kwargs, settings)
+    judged = settings.mode != "off" and decide_ufunc(ufunc, method, inputs, kwargs, settings)
     unwrapped = [x.view(x._unguarded) if isinstance(x, Guarded) else x for x in inputs]
     if "where" in kwargs:
         where = kwargs["where"]
@@ -161,7 +161,7 @@ def binary_hot_path(
 _SCALAR_ITEMSIZE = 16
 
 
-def check(
+def decide_ufunc(
     ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict, settings: _settings.Settings
 ) -> bool:
     """Project, judge and act; True when the call was decided here (judged, or too small

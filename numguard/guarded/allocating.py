@@ -90,7 +90,7 @@ _NO_KWARGS: dict = {}
 #: Keys (and tuple elements) that make basic indexing: a view, never checked.
 _BASIC = BASIC_INDEX_TYPES | {str}
 
-def check(name: str, project: Any, a: np.ndarray, args: tuple, kwargs: dict,
+def decide_method(name: str, project: Any, a: np.ndarray, args: tuple, kwargs: dict,
           settings: _settings.Settings) -> bool:
     """Project `a.<name>(*args, **kwargs)`, judge and act; NumPy's errors stay NumPy's.
     Foreign arrays among the arguments are neither projected nor converted. True when
@@ -151,7 +151,7 @@ def _guarded(name: str, method: Any = None) -> Any:
         judged = settings.mode != "off" and (
             (per_element is not None
              and self.size * (per_element or self.itemsize) <= small_bound(settings))
-            or check(name, project, self, args, kwargs, settings)
+            or decide_method(name, project, self, args, kwargs, settings)
         )
         target = self if self._unguarded is _ndarray else self.view(self._unguarded)
         # (a twin runs the user's class's own method, on a view of that class)
@@ -187,7 +187,7 @@ def _guarded_getitem(getitem: Any) -> Any:
         settings = _scoped_get() or _settings._process
         if settings.mode != "off" and (
             (kind is _ndarray and self.ndim and _gather_bound(self, key) <= small_bound(settings))
-            or check("__getitem__", _project_getitem, self, (key,), _NO_KWARGS, settings)
+            or decide_method("__getitem__", _project_getitem, self, (key,), _NO_KWARGS, settings)
         ):
             return run_judged(getitem, self, key)
         return getitem(self, key)
@@ -208,7 +208,7 @@ class AllocatingMethods:
         settings = _scoped_get() or _settings._process
         if settings.mode != "off" and (
             self.size * self.itemsize <= small_bound(settings)
-            or check("imag", _project_imag, self, (), _NO_KWARGS, settings)
+            or decide_method("imag", _project_imag, self, (), _NO_KWARGS, settings)
         ):
             return run_judged(_ndarray_imag.__get__, self, type(self))
         return _ndarray_imag.__get__(self, type(self))
