@@ -42,6 +42,19 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+_project_call: Any = None
+
+
+def _load_project_call() -> Any:
+    """The ufunc-call projection, imported on first use (arming stays cheap) and then
+    kept: an import statement on every call would cost a microsecond."""
+    global _project_call
+    from .ufunc_call import project_call
+
+    _project_call = project_call
+    return project_call
+
+
 def estimate(op: Any, /, *args: Any, **kwargs: Any) -> Estimate:
     """Project what `op(*args, **kwargs)` will produce, without allocating or running it.
 
@@ -53,9 +66,7 @@ def estimate(op: Any, /, *args: Any, **kwargs: Any) -> Estimate:
     TypeError that says why.
     """
     if isinstance(op, np.ufunc):
-        from .ufunc_call import project_call
-
-        return project_call(op, args, kwargs)
+        return (_project_call or _load_project_call())(op, args, kwargs)
     owner = getattr(op, "__self__", None)
     if isinstance(owner, np.ufunc):
         from .ufunc_methods import project_method
@@ -80,9 +91,7 @@ def estimate(op: Any, /, *args: Any, **kwargs: Any) -> Estimate:
 def project_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> Estimate:
     """The `__array_ufunc__` form: (ufunc, method, inputs, kwargs) as NumPy passes them."""
     if method == "__call__":
-        from .ufunc_call import project_call
-
-        return project_call(ufunc, inputs, kwargs)
+        return (_project_call or _load_project_call())(ufunc, inputs, kwargs)
     from .ufunc_methods import project_method
 
     return project_method(ufunc, method, inputs, kwargs)

@@ -16,7 +16,7 @@ from .dtypes import DIMENSIONS_REFUSED, call_dtypes
 from .gufunc import gufunc_shapes
 from .operands import as_operand, shape_of
 from .overlap import has_outputs, overlap_copy_nbytes
-from .record import Estimate, build
+from .record import Estimate, build, build_elementwise
 from .ufunc_arguments import check_order, outputs, reject_unknown, where_shape
 
 _CALL_KEYWORDS = frozenset(
@@ -141,10 +141,7 @@ def _binary_fast_path(ufunc: np.ufunc, a: Any, b: Any) -> Estimate | None:
         _fast_cache[key] = out_dtype
     if out_dtype.kind in "OT":
         return None
-    return build(
-        ufunc, (shape,), (out_dtype,), (a, b), nbytes=size * out_dtype.itemsize,
-        exact=True, broadcast=True,
-    )
+    return build_elementwise(ufunc, shape, out_dtype, a, b, size * out_dtype.itemsize)
 
 
 def _weak_key(value: Any) -> Any:
