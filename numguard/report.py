@@ -24,11 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from .errors import (  # NumguardError, NumguardWarning: re-exported until the overrides move
+from .errors import (
     BroadcastMemoryError,
     InflationError,
-    NumguardError,
-    NumguardWarning,
     InflationWarning,
     MemoryLimitError,
     MemoryLimitWarning,
