@@ -127,7 +127,7 @@ def test_the_projection_layer_is_pure():
     """What a call would allocate depends on shapes and dtypes alone: no settings, no
     policy, no reports, no overrides, no budget."""
     impure = {"numguard", "numguard.settings", "numguard.scope", "numguard.policy",
-              "numguard.report", "numguard.array", "numguard.backstop", "numguard.memory"}
+              "numguard.report", "numguard.errors", "numguard.backstop", "numguard.memory"}
     projection = [m for m in MODULES if m.startswith("numguard.projection")]
     assert projection, "numguard.projection is missing"
     for module in projection:

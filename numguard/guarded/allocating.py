@@ -3,18 +3,18 @@
 GuardedArray inherits these overrides: each first defers (an argument of a type with
 its own `__array_ufunc__`/`__array_function__` is never projected: NumPy's method runs
 as it would without numguard, see `deferral.defers`), then projects its result
-(`numguard.estimate.array_methods`, pure), calls `numguard.policy.enforce`, then
+(`numguard.projection.ndarray_methods`, pure), calls `numguard.policy.enforce`, then
 runs ndarray's own method. With mode "off" the method runs at once. Where the
 projection cannot read the arguments, the check is skipped and NumPy raises its own
 error, unchanged. NumPy functions that delegate to these methods (`np.take`,
 `np.repeat`, `np.argsort`, `np.sort` through `copy`, `np.reshape`, `np.ravel`,
 `np.nonzero`, `np.searchsorted`, `np.choose`, `np.compress`, `np.around`...) are
-guarded through them when `numguard.functions` lets them run on the GuardedArray.
+guarded through them when `numguard.guarded.functions` lets them run on the GuardedArray.
 
 Rules: the memory limit applies to every override; inflation and rank promotion only
 to `choose`, whose operands broadcast element-wise. A gather, a repeat or a product
 grows by design, and an index of another rank than the array is normal: the same
-choice numguard.functions makes for np.take, np.repeat, np.dot.
+choice the array-function override makes for np.take, np.repeat, np.dot.
 
 Data-dependent errors (an index out of bounds, resize of an array that does not own
 its data) are NumPy's to report: projections read shapes, and only when a call is
@@ -63,7 +63,7 @@ Out of reach of a method override, left alone: `a.flat[...]` and `a.flat.copy()`
 (np.flatiter cannot be subclassed), pickling (`__reduce_ex__` copies in C without
 calling tobytes), `np.array(a)` and `np.asarray(a, dtype=...)` (NumPy copies without
 calling a method and without dispatching; `np.copy(a)` is an array function, guarded
-by numguard.functions), work buffers of in-place `sort`/`partition`, and temporaries
+by numguard.guarded.functions), work buffers of in-place `sort`/`partition`, and temporaries
 of `__setitem__`.
 """
 
