@@ -92,7 +92,7 @@ class FunctionProtocol:
                     enforce(estimate, settings)
                     judged = True
         if judged:
-            token = _mark_judged(True)  # policy.run_judged, inlined
+            token = _mark_judged(True)  # policy.run_judged, inlined: 0.2 µs of 4 on np.where
             try:
                 result = implementation(*plain_args, **plain_kwargs)
             finally:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from numguard import settings as _settings
-from numguard.policy import JUDGED, ELEMENT_SLACK, cannot_trip, enforce, small_bound
+from numguard.policy import ELEMENT_SLACK, JUDGED, cannot_trip, enforce, run_judged, small_bound
 from numguard.projection import project_ufunc
 
 from .deferral import UFUNC, Guarded, defers, returned, rewrap
@@ -45,14 +45,7 @@ def guarded_ufunc(guarded: type, ufunc: np.ufunc, method: str, inputs: tuple, kw
         kwargs["out"] = tuple([o.view(o._unguarded) if isinstance(o, Guarded) else o
                                for o in outs])
     kernel = ufunc if method == "__call__" else getattr(ufunc, method)
-    if judged:
-        token = _mark_judged(True)  # policy.run_judged, inlined
-        try:
-            result = kernel(*unwrapped, **kwargs)
-        finally:
-            _unmark(token)
-    else:
-        result = kernel(*unwrapped, **kwargs)
+    result = run_judged(kernel, *unwrapped, **kwargs) if judged else kernel(*unwrapped, **kwargs)
     if method == "at":
         return None
     if type(result) is tuple:
