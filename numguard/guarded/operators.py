@@ -22,7 +22,7 @@ import numpy as np
 from numguard import settings as _settings
 
 from .deferral import Guarded
-from .ufuncs import SLOW, binary_hot_path
+from .ufuncs import SLOW, binary_hot_path, guarded_ufunc
 
 _ndarray = np.ndarray
 
@@ -80,10 +80,13 @@ def _operator(name: str) -> Any:
         guarded = type(self)
         if kind is guarded or kind in _SCALARS:
             if ufunc is not None and guarded._unguarded is _ndarray:
-                fast = binary_hot_path(guarded, ufunc, self, other, _NO_KWARGS,
-                                       _scoped_get() or _settings._process)
+                settings = _scoped_get() or _settings._process
+                fast = binary_hot_path(guarded, ufunc, self, other, _NO_KWARGS, settings)
                 if fast is not SLOW:
                     return fast
+                # Where ndarray's operator would lead (its ufunc's __array_ufunc__), minus
+                # a second try of the hot path that just said no.
+                return guarded_ufunc(guarded, ufunc, "__call__", (self, other), {}, settings)
             return forward(self, other)
         if kind not in _NEVER_FIRST and kind is not guarded and isinstance(other, _ndarray):
             if _reflected_first(guarded, kind, reflected):
