@@ -31,6 +31,7 @@ from dask.highlevelgraph import HighLevelGraph
 from dask.utils import format_bytes, key_split
 
 import numguard
+from numguard.limits import parse_limit
 from numguard.errors import MemoryLimitError
 
 #: The chunk types whose bytes are shape x itemsize.
@@ -175,7 +176,7 @@ def resolve_limit(limit: int | str | None) -> tuple[int, str]:
     if limit is None:
         return base, source
     try:
-        parsed = numguard.Settings().updated(limit=limit).limit
+        parsed = parse_limit(limit)
     except (TypeError, ValueError):
         raise ValueError(f"check(limit={limit!r}) is not valid: expected None (the default: "
                          f"{source}), bytes (an int, '2GiB') or a share of the default "

@@ -32,6 +32,7 @@ from distributed import Worker, get_worker
 from distributed.diagnostics.plugin import WorkerPlugin
 
 import numguard
+from numguard.limits import parse_limit
 
 from .executor import restore_task_executors, wrap_task_executors
 from .worker_limit import Requested, WorkerLimit, worker_limit
@@ -136,7 +137,7 @@ def _requested(limit: int | str | None) -> Requested:
     if limit is None:
         return Requested()
     try:
-        parsed = numguard.Settings().updated(limit=limit).limit
+        parsed = parse_limit(limit)
     except (TypeError, ValueError):
         raise ValueError(f"NumguardPlugin(limit={limit!r}) is not valid: expected None "
                          f"(derived from the worker's memory_limit), bytes (an int, '2GiB') "
