@@ -252,16 +252,11 @@ def settings_from_environment(environ: Mapping[str, str] | None = None) -> dict[
 
 def configure_from_environment(environ: Mapping[str, str] | None = None) -> Settings:
     """Set the process defaults from NUMGUARD_*; each value's origin is its variable."""
-    global _process
-    found = settings_from_environment(environ)
     updated = _process
-    for name, value in found.items():
+    for name, value in settings_from_environment(environ).items():
         variable = next(v for v, n in ENVIRONMENT.items() if n == name)
         updated = updated.updated(variable, **{name: value})
-    previous, _process = _process, updated
-    for listener in list(configure_listeners):
-        listener(_process)
-    return previous
+    return _configure(updated, {}, "NUMGUARD_*")
 
 
 def _from_text(name: str, raw: str) -> Any:
