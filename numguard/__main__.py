@@ -20,7 +20,8 @@ from collections.abc import Callable, Mapping, Sequence
 
 from . import backstop
 from .memory import Budget, budget, format_bytes
-from .settings import ENVIRONMENT, Settings, process_settings, settings_from_environment, validate
+from .environment import ENVIRONMENT, settings_from_environment
+from .settings import Settings, process_settings, validate
 
 PROG = "python -m numguard"
 DESCRIPTION = "numguard's command line: inspect the memory budget, or run a program protected."

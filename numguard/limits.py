@@ -72,8 +72,18 @@ class Limit:
         return self.text
 
 
+class InvalidValue(ValueError):
+    """A setting's value that is not accepted. `.reason` says what is wrong with it, in
+    words that neither quote the value nor list the accepted forms (the message does),
+    so that other messages (an environment variable's, a command line's) can reuse it."""
+
+    def __init__(self, message: str, reason: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
 def _invalid(value: Any, reason: str) -> ValueError:
-    return ValueError(f"invalid limit {value!r}: {reason}; expected {LIMIT_FORMS}")
+    return InvalidValue(f"invalid limit {value!r}: {reason}; expected {LIMIT_FORMS}", reason)
 
 
 def plural_bytes(n: int) -> str:
