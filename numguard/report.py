@@ -68,17 +68,44 @@ def numpy_allocation() -> None:
 
 
 def act(mode: str, estimate: Any, trip: Trip) -> None:
-    """Raise, warn or log, as `mode` says. Returns only when the operation may run."""
+    """Raise, warn or log, as `mode` says. Returns only when the operation may run.
+
+    One report: the exception or the warning carries the message, and the record on
+    logger "numguard" is then at INFO (for machines); in mode "log" the record, a
+    WARNING, is the report. With warnings turned into errors, the warning is raised.
+    """
     site = call_site()
     if mode == "raise":  # the text is built when shown: a handled refusal never pays for it
-        raise error_for(estimate, trip, lambda: describe(estimate, trip, site, refused=True))
+        render = _Rendered(lambda: describe(estimate, trip, site, refused=True))
+        log(render, estimate, trip, site, "refused", mode, level=logging.INFO)
+        raise error_for(estimate, trip, render.text)
     message = describe(estimate, trip, site, refused=False)
     if mode == "warn":
+        log(message, estimate, trip, site, "allowed", mode, level=logging.INFO)
         warnings.warn_explicit(
             message, _WARNINGS[trip.rule], site.filename, site.lineno, module="numguard"
         )
         return
     log(message, estimate, trip, site, "allowed", "log")
+
+
+class _Rendered:
+    """A message built once, when first needed, by whichever reader needs it first (the
+    exception, a log record)."""
+
+    __slots__ = ("_build", "_text")
+
+    def __init__(self, build: Callable[[], str]) -> None:
+        self._build: Callable[[], str] | None = build
+        self._text = ""
+
+    def text(self) -> str:
+        build, self._build = self._build, None
+        if build is not None:
+            self._text = build()
+        return self._text
+
+    __str__ = text
 
 
 def error_for(estimate: Any, trip: Trip, message: str | Callable[[], str]) -> Exception:
@@ -89,11 +116,22 @@ def error_for(estimate: Any, trip: Trip, message: str | Callable[[], str]) -> Ex
     return _ERRORS[trip.rule](message, estimate, trip)
 
 
-def log(message: str, estimate: Any, trip: Trip, site: Site, action: str, mode: str,
-        rule: str | None = None, allocator: str | None = None) -> None:
-    """The structured record on logger "numguard": the same keys from every path."""
+def log(message: Any, estimate: Any, trip: Trip, site: Site, action: str, mode: str,
+        rule: str | None = None, allocator: str | None = None,
+        level: int = logging.WARNING) -> None:
+    """The structured record on logger "numguard": the same keys from every path.
+
+    WARNING where the record is the report (mode "log", an armed process's refusal that
+    only NumPy's bare error shows), INFO where an exception or a warning carries the
+    message. `message` may be built lazily (anything whose str() is the text). A
+    handler that fails is reported in one line on stderr and never fails the operation,
+    on either path (logging's own handlers catch their errors the same way).
+    """
+    if not logger.isEnabledFor(level):
+        return
     budget = trip.budget
-    logger.warning(message, extra={
+    try:
+        _emit(level, message, {
         "numguard_rule": rule or trip.rule,
         "action": action,
         "mode": mode,
@@ -111,6 +149,29 @@ def log(message: str, estimate: Any, trip: Trip, site: Site, action: str, mode: 
         "site": f"{site.filename}:{site.lineno}",
         "allocator": allocator,
     })
+    except Exception as error:  # noqa: BLE001 - a report never breaks the operation
+        try:
+            sys.stderr.write(f"numguard: a handler of logger 'numguard' failed "
+                             f"({type(error).__name__}: {error}); the record was:\n{message}\n")
+        except Exception:  # noqa: BLE001, S110
+            pass
+
+
+def _emit(level: int, message: Any, extra: dict[str, Any]) -> None:
+    logger.log(level, message, extra=extra)
+
+
+def shown(log: logging.Logger) -> bool:
+    """Whether a WARNING on `log` reaches a handler other than a NullHandler."""
+    current: logging.Logger | None = log
+    while current is not None:
+        if any(not isinstance(h, logging.NullHandler) and h.level <= logging.WARNING
+               for h in current.handlers):
+            return True
+        if not current.propagate:
+            return False
+        current = current.parent  # type: ignore[assignment]
+    return False
 
 
 class Site:
@@ -157,15 +218,37 @@ _OWN_DIRS = (
 )
 
 
-def call_site() -> Site:
-    """The first frame outside numguard and NumPy, and the operator it was running."""
-    frame: FrameType | None = sys._getframe(1)
-    while frame is not None and frame.f_code.co_filename.startswith(_OWN_DIRS):
+def is_library_frame(filename: str) -> bool:
+    """numguard's or NumPy's own code; NumPy's test files are user code (they call NumPy
+    as users do, and a report should name the test's line)."""
+    if not filename.startswith(_OWN_DIRS):
+        return False
+    return not (filename.startswith(_OWN_DIRS[1])
+                and f"{os.sep}tests{os.sep}" in filename[len(_OWN_DIRS[1]) - 1:])
+
+
+def user_frame(frame: FrameType | None) -> FrameType | None:
+    """The first frame from `frame` outwards that is the user's (see is_library_frame)."""
+    while frame is not None and is_library_frame(frame.f_code.co_filename):
         frame = frame.f_back
+    return frame
+
+
+def site_of(frame: FrameType | None) -> Site:
+    """The user's line from `frame` outwards, and the operator it was running."""
+    frame = user_frame(frame)
     if frame is None:
         return Site("<unknown>", 0, None)
     return Site(frame.f_code.co_filename, frame.f_lineno or 0, None, frame.f_code,
                 frame.f_lasti)
+
+
+def call_site() -> Site:
+    """The first frame outside numguard and NumPy, and the operator it was running."""
+    try:
+        return site_of(sys._getframe(1))
+    except ValueError:  # no Python frame at all
+        return Site("<unknown>", 0, None)
 
 
 _BINARY_NAMES = {

@@ -206,7 +206,7 @@ def test_configure_after_enable_is_followed(restore):
 
 
 def test_a_failing_decision_never_escapes_into_numpy(armed, monkeypatch):
-    def broken(self, nbytes, kind):
+    def broken(self, nbytes, kind, repeat=False):
         raise RuntimeError("judge is broken")
 
     monkeypatch.setattr(_judge.Judge, "decide", broken)
@@ -224,13 +224,13 @@ def test_a_nested_allocation_inside_a_decision_is_judged_in_c(armed, monkeypatch
     inner = []
     original = _judge.Judge.decide
 
-    def allocating(self, nbytes, kind):
+    def allocating(self, nbytes, kind, repeat=False):
         try:
             np.empty(OVER)  # re-enters the handler: C answers by hard_max, no recursion
             inner.append("allocated")
         except MemoryError:
             inner.append("refused")
-        return original(self, nbytes, kind)
+        return original(self, nbytes, kind, repeat)
 
     monkeypatch.setattr(_judge.Judge, "decide", allocating)
     backstop.enable()

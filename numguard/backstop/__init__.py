@@ -42,13 +42,13 @@ from collections.abc import Callable
 from contextvars import Token
 from typing import Any
 
+from ..environment import configure_from_environment
 from ..settings import (
     BlockHooks,
     Settings,
     configure_listeners,
     memory_error_translators,
     process_settings,
-    configure_from_environment,
 )
 from ._control import BACKEND_VARIABLE, controller
 from ._judge import WATCHERS
@@ -129,9 +129,17 @@ def status() -> dict[str, Any]:
 
 def enable_from_environment() -> Settings:
     """Arm with the NUMGUARD_* variables, mode "raise" unless NUMGUARD_MODE says otherwise
-    (each setting keeps its variable as its origin)."""
+    (each setting keeps its variable as its origin; a bad value leaves its setting at the
+    default, and `numguard.environment.problems` lists it)."""
     configure_from_environment()
-    return controller.arm({})
+    return controller.arm({}, origin="NUMGUARD_*")
+
+
+def enable_as(origin: str | dict[str, str], **settings: Any) -> Settings:
+    """enable() for numguard's own front ends, whose settings come from their own words
+    (origin: one text, or one per setting: "numguard run --limit", "NumguardPlugin:
+    ...") rather than from the line that called enable()."""
+    return controller.arm(settings, origin=origin)
 
 
 def _at_exit() -> None:
@@ -146,7 +154,7 @@ try:
 except Exception:  # noqa: BLE001, S110 - enable() and guard blocks report it when used
     pass
 BlockHooks.enter = controller.enter_block
-BlockHooks.exit = controller.exit_block
+BlockHooks.release = controller.release
 configure_listeners.append(controller.follow)
 memory_error_translators.append(controller.judge.translate)
 atexit.register(_at_exit)

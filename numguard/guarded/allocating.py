@@ -91,31 +91,31 @@ _NO_KWARGS: dict = {}
 _BASIC = BASIC_INDEX_TYPES | {str}
 
 def decide_method(name: str, project: Any, a: np.ndarray, args: tuple, kwargs: dict,
-          settings: _settings.Settings) -> bool:
+          settings: _settings.Settings) -> int | None:
     """Project `a.<name>(*args, **kwargs)`, judge and act; NumPy's errors stay NumPy's.
-    Foreign arrays among the arguments are neither projected nor converted. True when
-    the call was decided here (the method then runs marked for the backstop); False
-    when it could not be projected (the backstop judges what NumPy allocates)."""
+    Foreign arrays among the arguments are neither projected nor converted. The bytes
+    the call may allocate when it was decided here (the method then runs with that
+    allowance, see policy.Allowance); None when it could not be projected (the backstop
+    judges what NumPy allocates)."""
     if (args and defers_any(args, EITHER)) or (kwargs and defers_any(kwargs.values(), EITHER)):
-        return False
+        return None
     try:
         estimate = project(a, *args, **kwargs)
         if estimate is None:
-            return True  # no new array
+            return 0  # no new array
         refine = METHODS[name].refine
         if refine is not None and judge(estimate, settings) is not None:
             estimate = refine(a, *args, **kwargs)
     except Exception:  # noqa: BLE001 - NumPy raises its own error when it runs
-        return False
+        return None
     try:
-        enforce(estimate, settings)
+        return enforce(estimate, settings)
     except NumguardError:
         # A call NumPy rejects on its data (an index out of bounds) gets NumPy's error.
         rejects = METHODS[name].rejects
         if rejects is not None and _safely(rejects, a, args, kwargs):
-            return True  # decided: NumPy rejects it on its data, before using the memory
+            return 0  # decided: NumPy rejects it on its data, before using the memory
         raise
-    return True
 
 
 def _safely(rejects: Any, a: np.ndarray, args: tuple, kwargs: dict) -> bool:
@@ -145,18 +145,23 @@ def _guarded(name: str, method: Any = None) -> Any:
     per_element = METHODS[name].bytes_per_element
 
     def override(self: np.ndarray, /, *args: Any, **kwargs: Any) -> Any:
-        settings = _scoped_get() or _settings._process
-        # Judged: too small to matter, or projected and let through. Only a call the
-        # override could not project is left for the backstop to judge.
-        judged = settings.mode != "off" and (
-            (per_element is not None
-             and self.size * (per_element or self.itemsize) <= small_bound(settings))
-            or decide_method(name, project, self, args, kwargs, settings)
-        )
+        scope = _scoped_get()
+        settings = _settings._process if scope is None else scope.settings
+        # Judged: too small to matter, or projected and let through, with what it may
+        # allocate. Only a call the override could not project is left for the
+        # backstop to judge.
+        allowed: int | None = None
+        if settings.mode != "off":
+            small = (self.size * (per_element or self.itemsize)
+                     if per_element is not None else None)
+            if small is not None and small <= small_bound(settings):
+                allowed = small
+            else:
+                allowed = decide_method(name, project, self, args, kwargs, settings)
         target = self if self._unguarded is _ndarray else self.view(self._unguarded)
         # (a twin runs the user's class's own method, on a view of that class)
-        if judged:
-            result = run_judged(method, target, *args, **kwargs)
+        if allowed is not None:
+            result = run_judged(allowed, method, target, *args, **kwargs)
         else:
             result = method(target, *args, **kwargs)
         kind = type(result)
@@ -184,12 +189,15 @@ def _guarded_getitem(getitem: Any) -> Any:
                     break
             else:
                 return getitem(self, key)
-        settings = _scoped_get() or _settings._process
-        if settings.mode != "off" and (
-            (kind is _ndarray and self.ndim and _gather_bound(self, key) <= small_bound(settings))
-            or decide_method("__getitem__", _project_getitem, self, (key,), _NO_KWARGS, settings)
-        ):
-            return run_judged(getitem, self, key)
+        scope = _scoped_get()
+        settings = _settings._process if scope is None else scope.settings
+        if settings.mode != "off":
+            bound = _gather_bound(self, key) if kind is _ndarray and self.ndim else None
+            if bound is None or bound > small_bound(settings):
+                bound = decide_method("__getitem__", _project_getitem, self, (key,),
+                                      _NO_KWARGS, settings)
+            if bound is not None:
+                return run_judged(bound, getitem, self, key)
         return getitem(self, key)
 
     __getitem__.__qualname__ = "AllocatingMethods.__getitem__"
@@ -205,12 +213,14 @@ class AllocatingMethods:
 
     @property
     def imag(self) -> Any:
-        settings = _scoped_get() or _settings._process
-        if settings.mode != "off" and (
-            self.size * self.itemsize <= small_bound(settings)
-            or decide_method("imag", _project_imag, self, (), _NO_KWARGS, settings)
-        ):
-            return run_judged(_ndarray_imag.__get__, self, type(self))
+        scope = _scoped_get()
+        settings = _settings._process if scope is None else scope.settings
+        if settings.mode != "off":
+            allowed: int | None = self.size * self.itemsize
+            if allowed > small_bound(settings):  # type: ignore[operator]
+                allowed = decide_method("imag", _project_imag, self, (), _NO_KWARGS, settings)
+            if allowed is not None:
+                return run_judged(allowed, _ndarray_imag.__get__, self, type(self))
         return _ndarray_imag.__get__(self, type(self))
 
     @imag.setter

@@ -80,7 +80,8 @@ def _operator(name: str) -> Any:
         guarded = type(self)
         if kind is guarded or kind in _SCALARS:
             if ufunc is not None and guarded._unguarded is _ndarray:
-                settings = _scoped_get() or _settings._process
+                scope = _scoped_get()
+                settings = _settings._process if scope is None else scope.settings
                 fast = binary_hot_path(guarded, ufunc, self, other, _NO_KWARGS, settings)
                 if fast is not SLOW:
                     return fast

@@ -14,7 +14,15 @@ from typing import Any
 import numpy as np
 
 from numguard import settings as _settings
-from numguard.policy import ELEMENT_SLACK, JUDGED, cannot_trip, enforce, run_judged, small_bound
+from numguard.policy import (
+    ELEMENT_SLACK,
+    JUDGED,
+    Allowance,
+    cannot_trip,
+    enforce,
+    run_judged,
+    small_bound,
+)
 from numguard.projection import project_ufunc
 
 from .deferral import UFUNC, Guarded, defers, returned, rewrap
@@ -35,7 +43,7 @@ def guarded_ufunc(guarded: type, ufunc: np.ufunc, method: str, inputs: tuple, kw
         outs is not None and defers(map(type, outs), UFUNC)
     ):
         return NotImplemented
-    judged = settings.mode != "off" and decide_ufunc(ufunc, method, inputs, kwargs, settings)
+    allowed = decide_ufunc(ufunc, method, inputs, kwargs, settings) if settings.mode != "off" else None
     unwrapped = [x.view(x._unguarded) if isinstance(x, Guarded) else x for x in inputs]
     if "where" in kwargs:
         where = kwargs["where"]
@@ -45,7 +53,8 @@ def guarded_ufunc(guarded: type, ufunc: np.ufunc, method: str, inputs: tuple, kw
         kwargs["out"] = tuple([o.view(o._unguarded) if isinstance(o, Guarded) else o
                                for o in outs])
     kernel = ufunc if method == "__call__" else getattr(ufunc, method)
-    result = run_judged(kernel, *unwrapped, **kwargs) if judged else kernel(*unwrapped, **kwargs)
+    result = (kernel(*unwrapped, **kwargs) if allowed is None
+              else run_judged(allowed, kernel, *unwrapped, **kwargs))
     if method == "at":
         return None
     if type(result) is tuple:
@@ -65,7 +74,8 @@ class UfuncProtocol:
     __slots__ = ()
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        settings = _scoped_get() or _settings._process
+        scope = _scoped_get()
+        settings = _settings._process if scope is None else scope.settings
         if len(inputs) == 2 and method == "__call__":
             fast = binary_hot_path(type(self), ufunc, inputs[0], inputs[1], kwargs, settings)
             if fast is not SLOW:
@@ -76,8 +86,9 @@ class UfuncProtocol:
 def subclass_array_ufunc(self: Any, ufunc: np.ufunc, method: str, *inputs: Any,
                          **kwargs: Any) -> Any:
     """Guarded twins' `__array_ufunc__`: the general path alone."""
+    scope = _scoped_get()
     return guarded_ufunc(type(self), ufunc, method, inputs, kwargs,
-                         _scoped_get() or _settings._process)
+                         _settings._process if scope is None else scope.settings)
 
 
 def binary_hot_path(
@@ -89,7 +100,7 @@ def binary_hot_path(
     Inlined and cheap: when nothing can trip (no broadcasting, so no inflation and no
     rank promotion, and a result too small for any limit, or written into `out=`), no
     estimate is made at all; a larger result is judged by `policy.cannot_trip` on its
-    bound and, when that passes, runs marked as judged. Anything else (and a gufunc
+    bound and, when that passes, runs with that bound as its allowance. Anything else (and a gufunc
     other than a square matmul) returns SLOW for the general path.
     """
     out = None
@@ -138,7 +149,7 @@ def binary_hot_path(
         if bound > small_bound(settings):
             if not cannot_trip(bound, settings):
                 return SLOW  # project it: the report needs the exact figure
-            token = _mark_judged(True)  # decided here: policy.run_judged, inlined
+            token = _mark_judged(Allowance(bound))  # decided here: policy.run_judged, inlined
             try:
                 result = ufunc(a, b)
             finally:
@@ -156,19 +167,18 @@ _SCALAR_ITEMSIZE = 16
 
 def decide_ufunc(
     ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict, settings: _settings.Settings
-) -> bool:
-    """Project, judge and act; True when the call was decided here (judged, or too small
-    to matter), False when it could not be projected (NumPy raises its own error, or
-    the backstop judges what it allocates)."""
+) -> int | None:
+    """Project, judge and act; the bytes the call may allocate (its projected peak, or
+    the bound that cleared it) when it was decided here, None when it could not be
+    projected (NumPy raises its own error, or the backstop judges what it allocates)."""
     bound = _peak_bound(ufunc, method, inputs, kwargs)
     if bound is not None and cannot_trip(bound, settings):
-        return True  # decided: too small to matter
+        return bound  # decided: too small to matter
     try:
         estimate = project_ufunc(ufunc, method, inputs, kwargs)
     except Exception:  # noqa: BLE001 - NumPy raises its own error when it runs
-        return False
-    enforce(estimate, settings)
-    return True
+        return None
+    return enforce(estimate, settings)
 
 
 def _peak_bound(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> int | None:

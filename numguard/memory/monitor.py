@@ -4,10 +4,8 @@ Policy, for a projected allocation of ``n`` bytes against the last reading ``B``
 
 1. The first call, and the first call after a fork, discovers the sources (walks
    /proc/self/cgroup and /proc/self/mountinfo), opens their files and reads them.
-2. Small: ``n < max(SMALL_FLOOR, B.available // SMALL_DIVISOR)`` (1 MiB, or 1/64 of what was
-   available) returns ``B`` and reads no file. Staleness cannot flip such a verdict unless
-   almost all memory vanished since the last reading, and then the next large projection
-   notices. On this machine that is anything under ~380 MiB.
+2. Small: ``n < SMALL_FLOOR`` (1 MiB) returns ``B`` and reads no file: such a request cannot
+   matter unless almost no memory is left at all.
 3. Large: ``n >= B.available // LARGE_DIVISOR`` (a quarter of what was left) always
    refreshes: such an allocation can exhaust memory on its own, and writing even 1/4 of a
    budget costs milliseconds against a refresh of tens of microseconds.
@@ -16,8 +14,11 @@ Policy, for a projected allocation of ``n`` bytes against the last reading ``B``
    core even at 50 µs each), whatever a loop of medium-sized operations does.
 
 The floor of rule 2 applies first, so tiny operations never read a file even when memory is
-exhausted; it is 1 MiB rather than larger so that a nearly full budget (a few MiB left) is
-still re-read for allocations of a few MiB instead of trusting a stale low figure forever.
+exhausted. Above it, no reading older than MAX_AGE is trusted: memory can shrink after a
+reading (a lowered RLIMIT_AS, a cgroup that other processes fill, a container resized), and
+a figure of 23 GiB kept for minutes would let a 300 MiB request through where 200 MiB are
+left. (``SMALL_DIVISOR`` is where the allocation backstop's C fast path stops trusting a
+fresh reading without asking: 1/64 of what was available.)
 
 A refresh re-reads descriptors kept open (``os.pread``), and reads usage files only for
 cgroups that have a limit; see benchmarks/bench_memory.py for its cost. The no-refresh
@@ -117,7 +118,7 @@ class BudgetMonitor:
             budget = measure(self._probes, self._reader, self._clock)
         except Exception as error:  # noqa: BLE001 - the judged operation must not fail here
             return self._unread(error)
-        small = max(self.small_floor, budget.available // self.small_divisor)
+        small = self.small_floor
         large = budget.available // self.large_divisor
         self._state = (budget, small, large, budget.taken_at + self.max_age)
         return budget
