@@ -34,6 +34,7 @@ from typing import Any
 
 from ..memory.monitor import SMALL_DIVISOR, SMALL_FLOOR
 from ..settings import Settings, _configure, _scoped, caller_frame, process_settings
+from .. import forksafe
 from . import _capsule
 from ._judge import UNLIMITED, Judge, fresh_until, thresholds
 from ..report import shown
@@ -66,7 +67,7 @@ class Backstop:
     """One per process (`controller`): the handler's installation, bounds and judge."""
 
     def __init__(self) -> None:
-        self.lock = threading.RLock()
+        forksafe.lock(self, "lock", reentrant=True)
         self.judge = Judge(self._budget_read)
         self.backend: Any = None
         self.backend_name: str | None = None
@@ -348,12 +349,14 @@ class Backstop:
                 self._pushed = None
 
     def after_fork_in_child(self) -> None:
-        """A new lock, and only the forking thread's blocks (the others' threads are gone).
+        """Only the forking thread's blocks (the others' threads are gone); the lock is
+        already new (numguard.forksafe runs first).
 
         A thread of the parent may have been half-way through the bookkeeping: the
         counts are rebuilt from the blocks kept, and the bound is pushed afresh.
         """
-        self.lock = threading.RLock()
+        self._mutating = False
+        self._released.clear()
         me = threading.get_ident()
         self._live = {token: entry for token, entry in list(self._live.items())
                       if entry[1] == me}

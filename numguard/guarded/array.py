@@ -24,10 +24,11 @@ unchanged: converting them would compute or copy them.
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import numpy as np
+
+from numguard import forksafe
 
 from .deferral import EITHER, Guarded, defers
 from .functions import FunctionProtocol
@@ -47,7 +48,7 @@ class GuardedArray(ReflectedOperators, UfuncProtocol, FunctionProtocol, Allocati
 GuardedArray._for_ndarray = GuardedArray
 
 _twins: dict[type, type] = {_ndarray: GuardedArray}
-_twins_lock = threading.Lock()
+_twins_lock = forksafe.lock(__name__, "_twins_lock")
 
 
 def guarded_class(unguarded: type) -> type:

@@ -30,11 +30,11 @@ thread just took.
 from __future__ import annotations
 
 import os
-import threading
 import time
 import weakref
 from collections.abc import Callable
 
+from .. import forksafe
 from .cgroups import DEFAULT_CGROUP_ROOT, DEFAULT_PROC_ROOT
 from .files import FileReader
 from .model import Budget, Source
@@ -45,9 +45,6 @@ SMALL_FLOOR = 1 * MiB
 SMALL_DIVISOR = 64
 LARGE_DIVISOR = 4
 MAX_AGE = 0.1  # seconds
-
-_monitors: weakref.WeakSet[BudgetMonitor] = weakref.WeakSet()
-
 
 class BudgetMonitor:
     """Caches a Budget and refreshes it by the policy in this module's docstring."""
@@ -70,14 +67,13 @@ class BudgetMonitor:
         self.large_divisor = large_divisor
         self.max_age = max_age
         self._clock = clock
-        self._lock = threading.Lock()
+        forksafe.lock(self, "_lock")
         # (budget, small below, large from, stale after): replaced whole, read without a lock.
         self._state: tuple[Budget, int, int, float] | None = None
         self._pid: int | None = None
         self._probes: tuple[Probe, ...] = ()
         self._reader = FileReader(keep_open=True)
         weakref.finalize(self, self._reader.close)
-        _monitors.add(self)
 
     def current(self, projected_nbytes: int) -> Budget:
         """The budget to judge an allocation of ``projected_nbytes`` against."""
@@ -132,19 +128,6 @@ class BudgetMonitor:
             return self._state[0]
         failed = Source("budget reading", None, note=f"failed: {type(error).__name__}")
         return Budget.from_sources((failed,), 0.0)
-
-    def _after_fork_in_child(self) -> None:
-        # A lock held by another thread at fork time would never be released in the child.
-        self._lock = threading.Lock()
-
-
-def _reset_locks_after_fork() -> None:
-    for monitor in list(_monitors):
-        monitor._after_fork_in_child()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_reset_locks_after_fork)
 
 #: The process-wide monitor behind ``budget_for``.
 default_monitor = BudgetMonitor()
