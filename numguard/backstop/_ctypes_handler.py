@@ -83,10 +83,29 @@ def _verdict(nbytes: int, kind: int, repeat: bool) -> int:
     finally:
         _local.deciding = False
     if verdict & INTERRUPT:
-        _thread.interrupt_main()  # Ctrl-C reaches the program as soon as NumPy returns
+        _interrupt_soon()
     if not verdict & ALLOW:
         _counts["refusals"] += 1
     return verdict
+
+
+def _interrupt_soon() -> None:
+    """Deliver a Ctrl-C that arrived while judging, once NumPy has returned.
+
+    The C handler re-raises the signal when no Python code of numguard's is left to
+    run. Here the callback itself is Python: a signal raised now would be handled (and
+    swallowed by ctypes) before the callback returns. So a helper thread raises it a
+    moment later; if it lands inside a callback again, that callback asks again, and
+    it soon lands in the program's own code.
+    """
+    def later() -> None:
+        time.sleep(0.001)
+        _thread.interrupt_main()
+
+    try:
+        threading.Thread(target=later, daemon=True, name="numguard-interrupt").start()
+    except BaseException:  # noqa: BLE001, S110 - at worst the interrupt is lost, as before
+        pass
 
 
 def _failed(nbytes: int, error: BaseException) -> int:
@@ -132,8 +151,9 @@ def _build(original: _Handler) -> tuple[_Handler, tuple[object, ...]]:
             verdict = _verdict(size, KIND_MALLOC, False)
             if verdict & ALLOW:
                 return _follow(call_malloc(ctx, size), None, verdict)
-        except BaseException:  # noqa: BLE001, S110 - nothing may escape into C
-            pass
+        except BaseException as error:  # noqa: BLE001 - nothing may escape into C
+            if isinstance(error, KeyboardInterrupt):
+                _interrupt_soon()
         return None
 
     def calloc(ctx, nelem, elsize):
@@ -144,8 +164,9 @@ def _build(original: _Handler) -> tuple[_Handler, tuple[object, ...]]:
             verdict = _verdict(size, KIND_CALLOC, False)
             if verdict & ALLOW:
                 return _follow(call_calloc(ctx, nelem, elsize), None, verdict)
-        except BaseException:  # noqa: BLE001, S110 - nothing may escape into C
-            pass
+        except BaseException as error:  # noqa: BLE001 - nothing may escape into C
+            if isinstance(error, KeyboardInterrupt):
+                _interrupt_soon()
         return None
 
     def realloc(ctx, ptr, new_size):
@@ -156,8 +177,9 @@ def _build(original: _Handler) -> tuple[_Handler, tuple[object, ...]]:
             verdict = _verdict(new_size, KIND_REALLOC, repeat)
             if verdict & ALLOW:
                 return _follow(call_realloc(ctx, ptr, new_size), ptr, verdict)
-        except BaseException:  # noqa: BLE001, S110 - nothing may escape into C
-            pass
+        except BaseException as error:  # noqa: BLE001 - nothing may escape into C
+            if isinstance(error, KeyboardInterrupt):
+                _interrupt_soon()
         return None
 
     callbacks = (_MALLOC(malloc), _CALLOC(calloc), _REALLOC(realloc))
