@@ -75,7 +75,7 @@ import numpy as np
 
 from numguard import settings as _settings
 from numguard.errors import NumguardError
-from numguard.policy import enforce, judge, run_judged, small_bound
+from numguard.policy import JUDGED, Allowance, enforce, judge, run_judged, small_bound
 from numguard.projection.indexing import BASIC_INDEX_TYPES
 from numguard.projection.ndarray_methods import METHODS
 
@@ -83,6 +83,7 @@ from .deferral import EITHER, defers_any, rewrap
 
 _ndarray = np.ndarray
 _scoped_get = _settings._scoped.get
+_mark_judged, _unmark = JUDGED.set, JUDGED.reset
 _getitem = np.ndarray.__getitem__
 _project_getitem = METHODS["__getitem__"].project
 _project_imag = METHODS["imag"].project
@@ -230,9 +231,37 @@ class AllocatingMethods:
 
 _ndarray_imag = _ndarray.__dict__["imag"]
 
+def _guarded_resize(method: Any) -> Any:
+    """`a.resize(...)`: checked as the others, then NumPy's own method on the array itself,
+    holding no reference of numguard's when NumPy counts them (its default refcheck
+    refuses an array referenced more than by the caller: numguard must not be the
+    reference that makes it refuse)."""
+    project = METHODS["resize"].project
+
+    def resize(self: Any, /, *args: Any, **kwargs: Any) -> Any:
+        scope = _scoped_get()
+        settings = _settings._process if scope is None else scope.settings
+        allowed = (decide_method("resize", project, self, args, kwargs, settings)
+                   if settings.mode != "off" else None)
+        bound = method.__get__(self)
+        del self  # from here on only the bound method refers to the array
+        if allowed is None:
+            return bound(*args, **kwargs)
+        token = _mark_judged(Allowance(allowed))  # policy.run_judged, without its frame
+        try:
+            return bound(*args, **kwargs)
+        finally:
+            _unmark(token)
+
+    resize.__qualname__ = "AllocatingMethods.resize"
+    resize.__doc__ = method.__doc__
+    return resize
+
+
 for _name, _known in METHODS.items():
     if _name != "__getitem__" and not _known.is_property:
-        setattr(AllocatingMethods, _name, _guarded(_name))
+        setattr(AllocatingMethods, _name,
+                _guarded_resize(_ndarray.resize) if _name == "resize" else _guarded(_name))
 del _name, _known
 
 #: Every ndarray attribute numguard overrides.
@@ -264,6 +293,8 @@ def overrides_for(unguarded: type) -> dict[str, Any]:
             continue
         if METHODS[name].is_property or not callable(own):
             found[name] = own
+        elif name == "resize":  # on the array itself: a view never owns its data
+            found[name] = _guarded_resize(own)
         elif name == "__getitem__":
             found[name] = _guarded_getitem(_on_plain_view(own))
         else:

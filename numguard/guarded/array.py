@@ -30,7 +30,7 @@ import numpy as np
 
 from numguard import forksafe
 
-from .deferral import EITHER, Guarded, defers
+from .deferral import EITHER, Guarded, defers, same_shape_view
 from .functions import FunctionProtocol
 from .allocating import AllocatingMethods, overrides_for
 from .operators import ReflectedOperators, own_operators
@@ -108,7 +108,7 @@ def wrap(array: Any) -> Any:
     if kind is _ndarray:
         return array.view(GuardedArray)
     if isinstance(array, _ndarray):
-        return array.view(guarded_class(kind))
+        return same_shape_view(array, guarded_class(kind))
     if defers((kind,), EITHER):
         return array
     return np.asarray(array).view(GuardedArray)
