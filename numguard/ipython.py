@@ -119,11 +119,19 @@ def _assigned_name(node: ast.stmt) -> str | None:
 
 
 def split_futures(body: list[ast.stmt]) -> tuple[list[ast.stmt], list[ast.stmt]]:
-    """(leading `from __future__` imports, the rest): the former must stay first."""
+    """(a leading docstring and the `from __future__` imports after it, the rest): the
+    former must stay first, as Python requires of a module."""
     count = 0
+    if len(body) > 1 and _is_docstring(body[0]) and _is_future_import(body[1]):
+        count = 1
     while count < len(body) and _is_future_import(body[count]):
         count += 1
     return body[:count], body[count:]
+
+
+def _is_docstring(node: ast.stmt) -> bool:
+    return (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str))
 
 
 def wrap_statements(body: list[ast.stmt], show_assignment: bool = False) -> list[ast.stmt]:

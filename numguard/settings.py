@@ -55,8 +55,9 @@ def _check_inflation(value: Any) -> float | None:
             f"invalid inflation {value!r}: expected None (rule off) or a factor of at least 1"
         )
     if not math.isfinite(value):
-        raise InvalidValue(f"invalid inflation {value!r}: expected None (rule off) or a "
-                           f"factor of at least 1", "the factor must be finite")
+        raise InvalidValue(f"invalid inflation {value!r}: the factor must be finite; "
+                           f"expected None (rule off) or a factor of at least 1",
+                           "the factor must be finite")
     return float(value)
 
 

@@ -211,6 +211,9 @@ def test_other_errors_keep_their_type_and_line(ip, capsys):
 
 @pytest.mark.parametrize("cell, value", [
     ("from __future__ import annotations\nannotated: int = 3\nannotated", 3),
+    # #21.9: a docstring, then a future import (a SyntaxError with the extension loaded)
+    ('"""A docstring."""\nfrom __future__ import annotations\nx: int = 1\nx', 1),
+    ('"""Only a docstring."""', "Only a docstring."),
     ("import asyncio\nawait asyncio.sleep(0)\n5", 5),
     ("def f():\n    return 7\nf()", 7),
     ("(walrus := 9)\nwalrus", 9),
