@@ -56,6 +56,9 @@ CONSTANT = "a constant part dominates the toy sizes"
 TOO_FEW = "too few runs"
 #: The steepest growth the constant check considers (bytes ~ size**8).
 _HIGHEST_EXPONENT = 8.0
+#: A power law through the runs with less squared log error than this is exact: no
+#: constant part to look for.
+_EXACT = 1e-20
 
 
 def fit_power_law(runs: Sequence[Sequence[int]], nbytes: Sequence[int],
@@ -65,7 +68,7 @@ def fit_power_law(runs: Sequence[Sequence[int]], nbytes: Sequence[int],
     sizes = len(at)
     if len(points) < sizes + 2 or not _separates(points, sizes):
         return PowerLaw(None, None, problem=TOO_FEW)
-    exponents, log_projected, _ = _least_squares(points, at)
+    exponents, log_projected, error = _least_squares(points, at)
     projections = [log_projected]
     for left_out in range(len(points)):
         rest = points[:left_out] + points[left_out + 1:]
@@ -74,7 +77,8 @@ def fit_power_law(runs: Sequence[Sequence[int]], nbytes: Sequence[int],
     low, high = _bytes(min(projections)), _bytes(max(projections))
     if max(projections) - min(projections) > math.log(SPREAD):
         return PowerLaw(exponents, None, low, high, UNSTABLE)
-    constant = _dominating_constant(points, at, exponents)
+    constant = (None if error < _EXACT
+                else _dominating_constant(points, at, exponents, log_projected))
     if constant is not None:
         offset, log_with_constant = constant
         low = _bytes(min(log_projected, log_with_constant))
@@ -84,31 +88,32 @@ def fit_power_law(runs: Sequence[Sequence[int]], nbytes: Sequence[int],
 
 
 def _dominating_constant(points: Sequence[tuple[tuple[int, ...], int]], at: Sequence[int],
-                         exponents: tuple[float, ...]) -> tuple[int, float] | None:
+                         exponents: tuple[float, ...],
+                         log_projected: float) -> tuple[int, float] | None:
     """(constant, log of the projection with it) when the runs along one size (the
-    others fixed) follow constant + c x size^p with a p that projects more than SPREAD
-    away from the fitted power law. Differences cancel the constant: p solves
+    others fixed) follow constant + c x size^p, and that projects more than SPREAD away
+    from the fitted power law. Differences cancel the constant: p solves
     (b3 - b2) / (b2 - b1) = (x3^p - x2^p) / (x2^p - x1^p) for the three smallest
-    sizes of the arm, then c and the constant follow."""
+    sizes of the arm, then c and the constant follow. Increments under a byte are
+    rounding, not growth."""
     found = None
     for axis, fixed, arm in _arms(points):
         (x1, b1), (x2, b2), (x3, b3) = arm[:3]
-        if not b1 < b2 < b3:
+        if not (b2 - b1 >= 1 and b3 - b2 >= 1):
             continue
         power = _increment_exponent(x1, x2, x3, (b3 - b2) / (b2 - b1))
         if power is None:
             continue
         scale = (b2 - b1) / (x2**power - x1**power)
         constant = b1 - scale * x1**power
-        if constant <= 0:
+        if constant < 1:
             continue
-        pure = _least_squares([((x,), b) for x, b in arm], [at[axis]])[0][0]
-        shift = abs(power - pure) * math.log(at[axis] / arm[-1][0])
+        others = [j for j in range(len(at)) if j != axis]
+        growing = math.log(b1 - constant) + power * math.log(at[axis] / x1) + sum(
+            exponents[j] * math.log(at[j] / size) for j, size in zip(others, fixed))
+        log_with = math.log(constant + math.exp(min(growing, math.log(UNLIMITED))))
+        shift = abs(log_with - log_projected)
         if shift > math.log(SPREAD) and (found is None or shift > found[0]):
-            others = [j for j in range(len(at)) if j != axis]
-            growing = math.log(b1 - constant) + power * math.log(at[axis] / x1) + sum(
-                exponents[j] * math.log(at[j] / size) for j, size in zip(others, fixed))
-            log_with = math.log(constant + math.exp(min(growing, math.log(UNLIMITED))))
             found = (shift, round(constant), log_with)
     return None if found is None else found[1:]
 
