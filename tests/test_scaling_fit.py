@@ -6,6 +6,7 @@ sees, and the projections are checked against the same formula at production siz
 
 from __future__ import annotations
 
+import inspect
 import math
 
 import numpy as np
@@ -19,6 +20,11 @@ from numguard.growth.fit import CONSTANT, SPREAD, TOO_FEW, UNSTABLE, fit_power_l
 USERS, ITEMS = [20, 40, 80], [10, 20, 40]
 TOY = {"users": USERS, "items": ITEMS}
 AT = {"users": 5_000_000, "items": 200_000}
+
+
+def line(func, text: str) -> int:
+    source, first = inspect.getsourcelines(func)
+    return first + next(i for i, code in enumerate(source) if text in code)
 
 
 def only_site(report):
@@ -113,17 +119,21 @@ def test_larger_toy_sizes_make_the_same_overhead_projectable():
 
 
 def test_sizes_that_depend_on_the_data_are_not_projected():
-    rng = np.random.default_rng(0)
-    sizes = iter([500, 90, 4000])
+    periods = iter([2, 50, 3])  # the toy data of each run: how often a key is 0
 
-    def data_dependent(n):
-        values = rng.integers(0, next(sizes), n)
-        return np.unique(values)
+    def matches(n):
+        keys = np.arange(n) % next(periods)
+        return np.flatnonzero(keys == 0)  # one int64 per match: as many as the data says
 
-    report = scaling(data_dependent, n=[1_000, 2_000, 4_000], at=10**9, limit="1GiB")
-    unique_line = [s for s in report.sites if s.law.problem is not None]
-    assert unique_line and all(s.projected is None for s in unique_line)
-    assert "no clear power law" in str(report) or "constant part" in str(report)
+    report = scaling(matches, n=[1_000, 2_000, 4_000], at=10**9, limit="1GiB")
+    (found,) = [s for s in report.sites if s.lineno == line(matches, "flatnonzero")]
+    # NumPy's bytes: the larger of the (n,) bool mask and the int64 indices, per run
+    periods = iter([2, 50, 3])
+    assert found.nbytes == tuple(
+        max(n, np.flatnonzero(np.arange(n) % next(periods) == 0).nbytes)
+        for n in [1_000, 2_000, 4_000])
+    assert found.law.problem == UNSTABLE and found.projected is None
+    assert found in report.unprojected and "no clear power law: 3.9 KiB, 2.0 KiB, " in str(report)
 
 
 def test_too_few_runs_are_not_fitted():

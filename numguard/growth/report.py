@@ -57,11 +57,7 @@ class SiteGrowth:
 
     @property
     def seen(self) -> str:
-        """The bytes seen: each size's for one size, the range over the runs for several."""
-        if len(self.names) == 1:
-            return ", ".join(format_bytes(b) for b in self.nbytes)
-        return (f"{format_bytes(min(self.nbytes))} to {format_bytes(max(self.nbytes))} "
-                f"in {len(self.nbytes)} runs")
+        return describe_seen(self.names, self.nbytes)
 
     @property
     def growth(self) -> str:
@@ -90,6 +86,13 @@ def terms(site: SiteGrowth) -> str:
     if site.law.problem is not None:
         return site.law.problem
     return describe_growth(site.names, site.law.exponents)
+
+
+def describe_seen(names: tuple[str, ...], nbytes: tuple[int, ...]) -> str:
+    """The bytes seen: each size's for one size, the range over the runs for several."""
+    if len(names) == 1:
+        return ", ".join(format_bytes(b) for b in nbytes)
+    return f"{format_bytes(min(nbytes))} to {format_bytes(max(nbytes))} in {len(nbytes)} runs"
 
 
 def describe_growth(names: tuple[str, ...], exponents: tuple[float, ...]) -> str:
@@ -144,10 +147,7 @@ class PeakGrowth:
 
     @property
     def seen(self) -> str:
-        if len(self.names) == 1:
-            return ", ".join(format_bytes(b) for b in self.nbytes)
-        return (f"{format_bytes(min(self.nbytes))} to {format_bytes(max(self.nbytes))} "
-                f"in {len(self.nbytes)} runs")
+        return describe_seen(self.names, self.nbytes)
 
 
 @dataclass(frozen=True)
