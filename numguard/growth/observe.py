@@ -18,9 +18,10 @@ only lower it) cannot beat the peak so far.
 The peak is exact and counts only NumPy's data (Python objects are traced too, and
 ignored), and only what the run allocated: tracing starts with the run, so older
 arrays have no trace. Its costs and limits: tracing slows every Python allocation of
-the run (a toy run of milliseconds takes about 10 ms more); NumPy memory other threads
-allocate during the run counts in the sums; when tracemalloc was already tracing, its
-frame depth is kept and each reading walks every live trace.
+the run, and each reading walks the live traces (about 3 ms more per run for the
+README's incident, 25 ms for a scikit-learn test; benchmarks/bench_scaling.py); NumPy
+memory other threads allocate during the run counts in the sums; when tracemalloc was
+already tracing, its frame depth is kept and each reading walks every live trace.
 """
 
 from __future__ import annotations
