@@ -8,9 +8,10 @@ Active once numguard is installed (entry point `pytest11`); it does nothing unti
   shared among the workers, which all draw on one machine's memory.
 - `@pytest.mark.numguard(limit=..., mode=..., inflation=..., rank_promotion=...)`
   guards one test, with or without `--numguard` (its values win).
-- `@pytest.mark.numguard_scaling(n=[...], at=..., limit=..., arg="n")` runs the test
-  once per toy size and fails it if a line would allocate more than `limit` at
-  n = `at` (numguard.growth).
+- `@pytest.mark.numguard_scaling(n=[...], at=..., limit=..., arg="n")`, or named sizes
+  `n={"users": [...], "items": [...]}, at={...}`, runs the test at toy sizes and fails
+  it if its peak of NumPy memory or a line's allocation, projected to `at`, would
+  exceed `limit` (numguard.growth, its marker.py).
 
 A terminal section "numguard" lists the refusals, the largest allocations of the
 guarded tests and the scaling verdicts. Under xdist the figures travel on the reports
@@ -19,7 +20,6 @@ guarded tests and the scaling verdicts. Under xdist the figures travel on the re
 
 from __future__ import annotations
 
-import inspect
 import os
 import sys
 from collections.abc import Generator
@@ -29,20 +29,21 @@ from typing import Any
 import pytest
 
 from .errors import NumguardError
-from .growth import ScalingReport, allocation_site, scaling, short_path, watch_allocations
+from .growth import ScalingReport, allocation_site, short_path, watch_allocations
+from .growth import marker as scaling_marker
 from .limits import LIMIT_FORMS, parse_limit
 from .memory import format_bytes
 from .scope import guard
 from .settings import MODES, get_settings, validate
 
 MARKER = "numguard"
-SCALING_MARKER = "numguard_scaling"
+SCALING_MARKER = scaling_marker.MARKER
 #: Allocations at most this large are not listed in the summary (nor observed, where
 #: the observer can skip them cheaply).
 LISTED_FLOOR = 1024 * 1024
 PER_TEST = 3
 TESTS_LISTED = 10
-SCALING_KEYS = ("n", "at", "limit", "arg")
+SCALING_KEYS = scaling_marker.KEYS
 
 _OPTIONS = {  # setting: (command-line option, ini name, help)
     "limit": ("--numguard-limit", "numguard_limit",
@@ -71,11 +72,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         f"{MARKER}(limit=..., mode=..., inflation=..., rank_promotion=...): run this test "
         "inside numguard.guard(...) with these settings, with or without --numguard")
-    config.addinivalue_line(
-        "markers",
-        f"{SCALING_MARKER}(n=[1_000, 2_000, 4_000], at=5_000_000, limit='16GiB', arg='n'): "
-        "run the test once per toy size n and fail it if a line's allocation, projected "
-        "to n=at, exceeds the limit")
+    config.addinivalue_line("markers", scaling_marker.HELP)
     config.pluginmanager.register(NumguardRun(config), "numguard-run")
 
 
@@ -209,47 +206,16 @@ class NumguardRun:
 
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
         marker = metafunc.definition.get_closest_marker(SCALING_MARKER)
-        if marker is None:
-            return
-        arg = marker.kwargs.get("arg", "n")
-        if arg not in metafunc.fixturenames:
-            raise pytest.UsageError(
-                f"@pytest.mark.{SCALING_MARKER} on {metafunc.definition.nodeid}: the test "
-                f"must take the size as its argument {arg!r} (or name it with arg=...)")
-        metafunc.parametrize(arg, [marker.kwargs.get("n")], ids=["scaling"])
+        if marker is not None:
+            scaling_marker.parametrize(metafunc, marker)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> bool | None:
         marker = pyfuncitem.get_closest_marker(SCALING_MARKER)
         if marker is None:
             return None
-        where = f"@pytest.mark.{SCALING_MARKER}(...) on {pyfuncitem.nodeid}"
-        unknown = sorted(set(marker.kwargs) - set(SCALING_KEYS))
-        if marker.args or unknown:
-            pytest.fail(f"{where}: takes keyword arguments {', '.join(SCALING_KEYS)} only, "
-                        f"not {list(marker.args) + unknown}", pytrace=False)
-        func = pyfuncitem.obj
-        if inspect.iscoroutinefunction(func):
-            pytest.fail(f"{where}: async tests are not supported", pytrace=False)
-        arg = marker.kwargs.get("arg", "n")
-        testargs = {name: pyfuncitem.funcargs[name] for name in pyfuncitem._fixtureinfo.argnames}
-        started = []
-
-        def run(size: int) -> None:
-            started.append(size)
-            func(**{**testargs, arg: size})
-
-        try:
-            report = scaling(run, marker.kwargs.get("n"), marker.kwargs.get("at"),
-                             marker.kwargs.get("limit"))
-        except (ValueError, RuntimeError) as error:
-            if started:
-                raise  # the test's own error
-            pytest.fail(f"{where}: {error}", pytrace=False)
-        pyfuncitem.stash[_SCALING] = report
-        if not report.ok:
-            pytest.fail(f"{pyfuncitem.nodeid}: a line would allocate more than the limit "
-                        f"at production size\n{report}", pytrace=False)
+        report = pyfuncitem.stash[_SCALING] = scaling_marker.run(pyfuncitem, marker)
+        scaling_marker.judge(pyfuncitem, report)
         return True
 
     # -- reports ----------------------------------------------------------------------
@@ -387,9 +353,4 @@ def _test_line(item: pytest.Item, error: BaseException) -> str | None:
 
 
 def _scaling_line(report: ScalingReport, worst: Any) -> str:
-    if worst is None:
-        return "no NumPy allocation seen"
-    projected = (f"{format_bytes(worst.projected)} at n = {report.at:,}"
-                 if worst.projected is not None else "not fitted")
-    return (f"largest at {worst.where}, {worst.growth}; {projected} "
-            f"(limit {format_bytes(report.limit)})")
+    return scaling_marker.summary_line(report, worst)
