@@ -143,7 +143,10 @@ class Scope:
     context (an asyncio task created in the block and awaited after it, a generator's
     caller) is judged by the settings it sees, plain and wrapped arrays alike. The
     registration is released when the last context holding the scope lets it go (its
-    `__del__`), not when the block's code ends. `parent` is the scope in force when this
+    `__del__`), not when the block's code ends. So code that reads `_scoped` must not
+    keep the Scope in a local variable of a frame an exception can carry (a traceback
+    kept by a test runner would keep the registration, and the handler installed):
+    it reads the Settings and lets the Scope go. `parent` is the scope in force when this
     one was entered; `exited` is set when its block ends (an interleaved generator may
     leave its block while a later block is still active over it).
     """

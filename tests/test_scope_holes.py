@@ -201,3 +201,22 @@ def test_plain_and_wrapped_arrays_always_get_the_same_verdict(where):
         found = guard(limit="1MiB")(verdicts)()
     assert found == ["refused", "refused"]
     assert verdicts() == ["allowed", "allowed"]
+
+
+@pytest.mark.parametrize("path", ["plain", "wrapped", "method", "function"])
+def test_a_kept_traceback_of_a_refusal_does_not_keep_the_block_registered(path):
+    # A frame an exception carries keeps its locals: numguard's own frames must not hold
+    # the Scope, or a test runner keeping the failure would keep the handler installed.
+    operations = {
+        "plain": lambda: np.ones((2000, 1)) * np.ones((1, 1000)),
+        "wrapped": lambda: wrap(np.ones((2000, 1))) * np.ones((1, 1000)),
+        "method": lambda: wrap(np.ones(1)).repeat(EIGHT_MB),
+        "function": lambda: np.outer(wrap(np.ones(2000)), np.ones(1000)),
+    }
+    try:
+        with guard(limit="1MiB"):
+            operations[path]()
+    except MemoryError as error:
+        kept = error
+    assert kept.__traceback__ is not None
+    assert backstop.status()["live_blocks"] == 0

@@ -62,19 +62,21 @@ class watch:
 
     `callback(nbytes)` runs, in the allocating thread with the GIL held, for every
     NumPy data allocation of at least `floor` bytes made in this thread or asyncio task
-    while the block runs (numguard's own bookkeeping excluded). It observes only: it
-    cannot refuse, and an exception it raises is ignored. `numguard.scaling` and the
-    pytest plugin's reports are built on it.
+    while the block runs (numguard's own bookkeeping excluded), once it is allowed;
+    `refused(nbytes)`, if given, for each request the backstop refused instead. It
+    observes only: it cannot refuse, and an exception it raises is ignored.
+    `numguard.scaling` and the pytest plugin's reports are built on it.
     """
 
-    __slots__ = ("_callback", "_floor", "_registered", "_token")
+    __slots__ = ("_callback", "_floor", "_refused", "_registered", "_token")
 
-    def __init__(self, callback: Callable[[int], Any], floor: int = 1) -> None:
-        if not callable(callback):
-            raise TypeError(f"watch() needs a callable, not {type(callback).__name__}")
+    def __init__(self, callback: Callable[[int], Any], floor: int = 1,
+                 refused: Callable[[int], Any] | None = None) -> None:
+        if not callable(callback) or (refused is not None and not callable(refused)):
+            raise TypeError(f"watch() needs callables, not {type(callback).__name__}")
         if isinstance(floor, bool) or not isinstance(floor, int) or floor < 1:
             raise ValueError(f"invalid floor {floor!r}: expected a whole number of bytes >= 1")
-        self._callback, self._floor = callback, floor
+        self._callback, self._floor, self._refused = callback, floor, refused
         self._registered: int | None = None
         self._token: Token | None = None
 
@@ -82,7 +84,8 @@ class watch:
         if self._token is not None:
             raise TypeError("Cannot enter the same numguard.backstop.watch twice.")
         self._registered = controller.register(self._floor - 1)
-        self._token = WATCHERS.set(WATCHERS.get() + ((self._callback, self._floor),))
+        self._token = WATCHERS.set(
+            WATCHERS.get() + ((self._callback, self._floor, self._refused),))
         return self
 
     def __exit__(self, *exc_info: Any) -> None:

@@ -62,9 +62,9 @@ UNLIMITED = 2**64 - 1
 #: What decide() answers (bit flags; the C handler reads them).
 ALLOW, INTERRUPT, REPORTED = 1, 2, 4
 
-#: (callback, floor) pairs of the `watch` blocks live in this thread or task.
-WATCHERS: ContextVar[tuple[tuple[Callable[[int], None], int], ...]] = ContextVar(
-    "numguard_watchers", default=())
+#: (allocated, floor, refused) of each `watch` block live in this thread or task.
+Watcher = tuple[Callable[[int], None], int, "Callable[[int], None] | None"]
+WATCHERS: ContextVar[tuple[Watcher, ...]] = ContextVar("numguard_watchers", default=())
 
 
 def thresholds(settings: Settings, budget: Budget | None = None) -> tuple[int, int, int]:
@@ -172,9 +172,14 @@ class Judge:
         owner = whose(frame)
         if owner == "numguard":
             return ALLOW
+        verdict = self._verdict(nbytes, kind, repeat, frame, owner)
         watchers = WATCHERS.get()
         if watchers:
-            _notify(watchers, nbytes)
+            _notify(watchers, nbytes, bool(verdict & ALLOW))
+        return verdict
+
+    def _verdict(self, nbytes: int, kind: int, repeat: bool, frame: FrameType | None,
+                 owner: str) -> int:
         settings, scoped = allocating_settings(self.armed)
         budget = budget_for(nbytes) if nbytes > NEGLIGIBLE_NBYTES else None
         if budget is not None:  # the fast bound follows the drift, whoever allocates
@@ -244,11 +249,15 @@ def frame_site(frame: FrameType | None) -> tuple[str, int] | None:
     return (frame.f_code.co_filename, frame.f_lineno or 0)
 
 
-def _notify(watchers: tuple[tuple[Callable[[int], None], int], ...], nbytes: int) -> None:
-    for callback, floor in watchers:
+def _notify(watchers: tuple[Watcher, ...], nbytes: int, allowed: bool) -> None:
+    """Tell this context's `watch` blocks: what was allocated, or what was refused."""
+    for callback, floor, refused in watchers:
         if nbytes >= floor:
             try:
-                callback(nbytes)
+                if allowed:
+                    callback(nbytes)
+                elif refused is not None:
+                    refused(nbytes)
             except Exception:  # noqa: BLE001, S112 - an observer never breaks NumPy
                 continue
 

@@ -62,8 +62,8 @@ class FunctionProtocol:
         guarded = type(self)
         unguarded = guarded._unguarded
         own_protocol = unguarded.__array_function__ is not _ndarray_function
-        scope = _scoped_get()
-        settings = _settings._process if scope is None else scope.settings
+        settings = _scoped_get()  # the Scope: not kept in a local (see settings.Scope)
+        settings = _settings._process if settings is None else settings.settings
         if settings.mode == "off":
             if own_protocol:
                 plain_args, plain_kwargs = plain(args, kwargs)

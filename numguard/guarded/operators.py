@@ -80,8 +80,8 @@ def _operator(name: str) -> Any:
         guarded = type(self)
         if kind is guarded or kind in _SCALARS:
             if ufunc is not None and guarded._unguarded is _ndarray:
-                scope = _scoped_get()
-                settings = _settings._process if scope is None else scope.settings
+                settings = _scoped_get()  # the Scope: not kept in a local (see settings.Scope)
+                settings = _settings._process if settings is None else settings.settings
                 fast = binary_hot_path(guarded, ufunc, self, other, _NO_KWARGS, settings)
                 if fast is not SLOW:
                     return fast

@@ -74,8 +74,8 @@ class UfuncProtocol:
     __slots__ = ()
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        scope = _scoped_get()
-        settings = _settings._process if scope is None else scope.settings
+        settings = _scoped_get()  # the Scope: not kept in a local (see settings.Scope)
+        settings = _settings._process if settings is None else settings.settings
         if len(inputs) == 2 and method == "__call__":
             fast = binary_hot_path(type(self), ufunc, inputs[0], inputs[1], kwargs, settings)
             if fast is not SLOW:
@@ -86,9 +86,9 @@ class UfuncProtocol:
 def subclass_array_ufunc(self: Any, ufunc: np.ufunc, method: str, *inputs: Any,
                          **kwargs: Any) -> Any:
     """Guarded twins' `__array_ufunc__`: the general path alone."""
-    scope = _scoped_get()
+    settings = _scoped_get()  # the Scope: not kept in a local (see settings.Scope)
     return guarded_ufunc(type(self), ufunc, method, inputs, kwargs,
-                         _settings._process if scope is None else scope.settings)
+                         _settings._process if settings is None else settings.settings)
 
 
 def binary_hot_path(
