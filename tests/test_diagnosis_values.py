@@ -40,14 +40,15 @@ def paused(run, opname: str, action, returned: list | None = None, code=None):
     target, results = code or run.__code__, []
 
     def tracer(frame, event, arg):
+        frame.f_trace_opcodes = True  # on every frame: Python 3.12.1 needs it so
         if frame.f_code is target:
-            frame.f_trace_opcodes = True
             if (event == "opcode" and not results
                     and dis.opname[frame.f_code.co_code[frame.f_lasti]] == opname):
                 results.append(action(frame))
         return tracer
 
     previous = sys.gettrace()
+    _warm_opcode_events(tracer)
     sys.settrace(tracer)
     try:
         result = run()
@@ -57,6 +58,19 @@ def paused(run, opname: str, action, returned: list | None = None, code=None):
         returned.append(result)
     assert results, f"{opname} was never reached"
     return results[0]
+
+
+def _noop() -> None:
+    pass
+
+
+def _warm_opcode_events(tracer) -> None:
+    """Python 3.12.1 sends opcode events only from its second settrace on."""
+    sys.settrace(tracer)
+    try:
+        _noop()
+    finally:
+        sys.settrace(None)
 
 
 class Counting:

@@ -32,6 +32,7 @@ from .calls import call
 from .operands import OperandTexts, operand, checked, texts_for
 from .operators import BINARY, COMPARE, UNARY, power_ufunc
 from .plain import NotEvaluated, plain_array
+from .standins import stand_in
 
 
 class Analysis(NamedTuple):
@@ -95,13 +96,28 @@ def _ufunc_operator(symbol: str, ufunc: np.ufunc, left: tuple, right: tuple, kwa
         raise NotEvaluated(f"neither `{left[1]}` nor `{right[1]}` is a NumPy array: "
                            "the operator is not NumPy's")
     inputs: tuple = (left, right)
+    cast = None
     if ufunc is np.power and array is not None:
         unary = power_ufunc(array, right[0], inplace)
         if unary is not None:
-            ufunc, inputs = unary, (left,)
+            (ufunc, cast), inputs = unary, (left,)
     operation[0] = f"`{symbol}` ({_name(ufunc)})"
     values = tuple(checked(value, text) for value, text in inputs)
+    if cast is not None and cast != array.dtype:  # NumPy squares a cast copy of `left`
+        return _cast_power(ufunc, array, cast, kwargs, operation[0], inputs)
     return _done(operation[0], project_ufunc(ufunc, "__call__", values, kwargs), inputs)
+
+
+def _cast_power(ufunc: np.ufunc, array: np.ndarray, cast: np.dtype, kwargs: dict,
+                operation: str, inputs: tuple) -> Analysis:
+    """`a ** 2.0` where NumPy casts `a` first: the cast copy is a temporary."""
+    copy = stand_in(array.shape, cast)
+    if copy is None:
+        raise NotEvaluated(f"{operation}: too many dtypes to stand in for")
+    found = project_ufunc(ufunc, "__call__", (copy,), kwargs)
+    found = found._replace(operand_dtypes=(array.dtype,),
+                           temporaries=found.temporaries + array.size * cast.itemsize)
+    return _done(operation, found, inputs)
 
 
 def _unary(node: ast.UnaryOp, evaluator: Any, depth: int, operation: list) -> Analysis:

@@ -6,7 +6,8 @@ answered by the array, reflected (`2 < a` is np.greater(a, 2)). `**` is the exce
 for some exponents NumPy calls a unary ufunc instead (`a ** 2` is np.square(a) in
 NumPy 2). Which exponents, and for which dtypes, has changed between NumPy versions,
 so `power_ufunc` asks this NumPy: it replays the operator once per (dtype, exponent)
-on an empty array whose `__array_ufunc__` records the ufunc and declines.
+on an empty array whose `__array_ufunc__` records the ufunc and declines. (Some
+versions cast an integer base to float64 first: the replay sees that cast too.)
 """
 
 from __future__ import annotations
@@ -42,19 +43,13 @@ COMPARE: dict[type, tuple[str, np.ufunc, np.ufunc]] = {
 _SPECIAL_EXPONENTS = (-1, 0, 0.5, 1, 2)
 _EXPONENT_TYPES = frozenset({int, float, bool}) | frozenset(
     t for t in np.sctypeDict.values() if issubclass(t, (np.integer, np.floating)))
-_power_cache: dict[tuple, np.ufunc | None] = {}
+_power_cache: dict[tuple, tuple | None] = {}
 
 
-class _Recorder(np.ndarray):
-    """Records the ufunc NumPy's operator calls, and declines to run it."""
-
-    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        self.seen = (ufunc, len(inputs))  # type: ignore[attr-defined]
-        return NotImplemented
-
-
-def power_ufunc(base: np.ndarray, exponent: Any, inplace: bool = False) -> np.ufunc | None:
-    """The unary ufunc `base ** exponent` calls on `base` alone, or None for np.power."""
+def power_ufunc(base: np.ndarray, exponent: Any,
+                inplace: bool = False) -> tuple[np.ufunc, np.dtype] | None:
+    """(the unary ufunc `base ** exponent` calls, the dtype NumPy first casts `base`
+    to), or None for np.power(base, exponent)."""
     kind = type(exponent)
     if kind not in _EXPONENT_TYPES:
         return None
@@ -76,8 +71,19 @@ def power_ufunc(base: np.ndarray, exponent: Any, inplace: bool = False) -> np.uf
     return found
 
 
-def _replay_power(dtype: np.dtype, exponent: Any, inplace: bool) -> np.ufunc | None:
-    recorder = np.empty(0, dtype).view(_Recorder)
+def _replay_power(dtype: np.dtype, exponent: Any,
+                  inplace: bool) -> tuple[np.ufunc, np.dtype] | None:
+    seen: list = []
+
+    class Recorder(np.ndarray):
+        """Records the ufunc NumPy's operator calls (on this array or on a cast of it:
+        a cast keeps the class), and declines to run it."""
+
+        def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+            seen.append((ufunc, inputs))
+            return NotImplemented
+
+    recorder = np.empty(0, dtype).view(Recorder)
     try:
         if inplace:
             operator.ipow(recorder, exponent)
@@ -85,5 +91,7 @@ def _replay_power(dtype: np.dtype, exponent: Any, inplace: bool) -> np.ufunc | N
             operator.pow(recorder, exponent)
     except Exception:  # noqa: BLE001, S110 - the declined ufunc raises TypeError
         pass
-    ufunc, count = getattr(recorder, "seen", (np.power, 2))
-    return ufunc if count == 1 else None
+    if not seen or len(seen[0][1]) != 1:
+        return None
+    ufunc, (cast,) = seen[0]
+    return ufunc, cast.dtype

@@ -24,7 +24,7 @@ import linecache
 import sys
 from itertools import islice
 from types import CodeType, FrameType
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 _HAS_POSITIONS = sys.version_info >= (3, 11)
 
@@ -91,8 +91,11 @@ def _locate(frame: FrameType, code: CodeType, lasti: int) -> Located:
     instruction = _instruction(code, lasti)
     if _HAS_POSITIONS:
         span = next(islice(code.co_positions(), lasti // 2, None), None)
+    elif instruction not in _EXPECTED:
+        return Located("", None, "", instruction,
+                       f"the line runs {instruction}, not an operation numguard projects")
     else:
-        span = _executing_span(frame)
+        span = _executing_span(frame, instruction)
         if isinstance(span, str):
             return Located("", None, "", instruction, span)
     if span is None or None in span:
@@ -105,13 +108,13 @@ def _locate(frame: FrameType, code: CodeType, lasti: int) -> Located:
     text = _cut(lines, *span)
     if not text:
         return Located("", None, "", instruction, "the source does not match the code")
+    expected = _EXPECTED.get(instruction)
+    if expected is None:
+        return Located(text, None, "", instruction,
+                       f"the line runs {instruction}, not an operation numguard projects")
     node, snippet = _parse(text)
     if node is None:
         return Located(text, None, "", instruction, "the source does not match the code")
-    expected = _EXPECTED.get(instruction)
-    if expected is None:
-        return Located(text, node, snippet, instruction,
-                       f"the line runs {instruction}, not an operation numguard projects")
     if not isinstance(node, expected):
         return Located(text, None, "", instruction, "the source does not match the code")
     return Located(text, node, snippet, instruction, "")
@@ -163,13 +166,41 @@ def _parse(text: str) -> tuple[ast.AST | None, str]:
     return (body[0], text) if len(body) == 1 else (None, "")
 
 
-def _executing_span(frame: FrameType) -> tuple | str:
-    """Python 3.10: the node's span from the `executing` package, or why not."""
+def _executing_span(frame: FrameType, instruction: str) -> tuple | str:
+    """Python 3.10: the node's span from the `executing` package, or why not.
+
+    Where `executing` gives up (an augmented assignment, in its 3.10 matcher), the
+    one node of the instruction's kind and operator on the line is taken, if there is
+    exactly one.
+    """
     try:
         import executing
     except ImportError:
         return "on Python 3.10 the expression needs the `executing` package"
     node = executing.Source.executing(frame).node
     if node is None:
+        node = _only_candidate(executing.Source.for_frame(frame).tree, frame.f_lineno,
+                               instruction)
+    if node is None:
         return "`executing` could not identify the expression"
     return (node.lineno, node.end_lineno, node.col_offset, node.end_col_offset)
+
+
+#: Python 3.10's operator instructions (BINARY_ADD, INPLACE_ADD...) -> the AST operator.
+_OPERATORS_310 = {
+    "ADD": ast.Add, "SUBTRACT": ast.Sub, "MULTIPLY": ast.Mult, "TRUE_DIVIDE": ast.Div,
+    "FLOOR_DIVIDE": ast.FloorDiv, "MODULO": ast.Mod, "POWER": ast.Pow,
+    "MATRIX_MULTIPLY": ast.MatMult, "LSHIFT": ast.LShift, "RSHIFT": ast.RShift,
+    "AND": ast.BitAnd, "OR": ast.BitOr, "XOR": ast.BitXor,
+}
+
+
+def _only_candidate(tree: ast.AST | None, lineno: int | None, instruction: str) -> Any:
+    expected = _EXPECTED.get(instruction)
+    if tree is None or lineno is None or expected is None:
+        return None
+    operator = _OPERATORS_310.get(instruction.partition("_")[2])
+    found = [node for node in ast.walk(tree)
+             if isinstance(node, expected) and node.lineno <= lineno <= node.end_lineno
+             and (operator is None or isinstance(getattr(node, "op", None), operator))]
+    return found[0] if len(found) == 1 else None
