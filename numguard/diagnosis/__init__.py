@@ -79,7 +79,7 @@ def diagnose(frame: FrameType) -> Diagnosis:
         from .operations import analyse
         from .values import Evaluator
 
-        found = analyse(located.node, Evaluator(frame, located.segment, analyse))
+        found = analyse(located.node, Evaluator(frame, located.segment, analyse), named=True)
         return Diagnosis(filename, lineno, located.text, found.operation, found.estimate,
                          found.operand_texts, found.reason)
     except Exception as error:  # noqa: BLE001 - a diagnosis never raises
@@ -88,8 +88,10 @@ def diagnose(frame: FrameType) -> Diagnosis:
 
 
 def broadcast_estimate(frame: FrameType) -> Estimate | None:
-    """The projection of what `frame` runs, if it broadcasts operands element-wise
-    against each other (what the inflation and rank-promotion rules judge), else None.
+    """The projection of what `frame` runs, if it broadcasts operands of different
+    shapes element-wise against each other (what the inflation and rank-promotion
+    rules can trip on), else None: also for an array and a scalar, or arrays of one
+    shape, where neither rule can trip.
 
     Cheap for the sites that cannot broadcast: their verdict is cached per code
     object and instruction offset (see `sites`).

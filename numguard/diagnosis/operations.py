@@ -44,16 +44,19 @@ class Analysis(NamedTuple):
     reason: str
 
 
-def analyse(node: ast.AST, evaluator: Any, depth: int = 0) -> Analysis:
+def analyse(node: ast.AST, evaluator: Any, depth: int = 0, named: bool = False) -> Analysis:
     """The operation `node` runs and its projection (never raises NotEvaluated: the
-    reason says what was not evaluated)."""
+    reason says what was not evaluated); `named`: with each operand's source text."""
     handler = _HANDLERS.get(type(node))
     if handler is None:
         return Analysis(None, None, (), f"a {type(node).__name__} is not an operation "
                                          "numguard projects")
     operation: list[str | None] = [None]
     try:
-        return handler(node, evaluator, depth, operation)
+        found = handler(node, evaluator, depth, operation)
+        if named and found.estimate is not None:
+            return found._replace(operand_texts=texts_for(found.estimate, found.operand_texts))
+        return found._replace(operand_texts=())
     except NotEvaluated as error:
         return Analysis(operation[0], None, (), str(error))
     except Exception as error:  # noqa: BLE001 - NumPy or the projection refused the call
@@ -63,8 +66,9 @@ def analyse(node: ast.AST, evaluator: Any, depth: int = 0) -> Analysis:
 
 def _done(operation: str | None, estimate: Estimate | None, candidates: OperandTexts,
           reason: str = "") -> Analysis:
-    texts = texts_for(estimate, candidates) if estimate is not None else ()
-    return Analysis(operation, estimate, texts, reason)
+    """The handlers' answer: `operand_texts` holds the (value, text) candidates until
+    `analyse` names the operands from them (or drops them)."""
+    return Analysis(operation, estimate, candidates, reason)  # type: ignore[arg-type]
 
 
 def _binop(node: ast.BinOp, evaluator: Any, depth: int, operation: list) -> Analysis:

@@ -37,6 +37,10 @@ _ARRAY_METHODS = frozenset(name for name in dir(np.ndarray) if not name.startswi
 _BROADCASTING_FAMILY = "numguard.projection.functions.broadcasting"
 _broadcasting: set[int] = set()
 _NOT_PLANNED = object()
+_ndarray = np.ndarray
+#: Python and NumPy scalars: an operation of one array and a scalar stretches nothing.
+_SCALARS = frozenset({int, float, complex, bool}) | frozenset(
+    t for t in np.sctypeDict.values() if t.__module__ == "numpy")
 
 
 def broadcast_estimate(frame: FrameType) -> Estimate | None:
@@ -72,8 +76,29 @@ def _plan(frame: FrameType) -> Any:
 
 
 def _project(frame: FrameType, located: Any) -> Estimate | None:
-    found = analyse(located.node, Evaluator(frame, located.segment, analyse)).estimate
+    evaluator = Evaluator(frame, located.segment, analyse)
+    node = located.node
+    if isinstance(node, (ast.BinOp, ast.Compare)):
+        right = node.right if isinstance(node, ast.BinOp) else node.comparators[0]
+        try:
+            left, right = evaluator.value(node.left), evaluator.value(right)
+        except NotEvaluated:
+            return None
+        if not _may_broadcast(left, right):
+            return None
+    found = analyse(node, evaluator).estimate
     return found if found is not None and found.broadcast else None
+
+
+def _may_broadcast(left: Any, right: Any) -> bool:
+    """False when the rules cannot trip: an array and a scalar (the result is the
+    array's shape), or two arrays of one shape (nothing is stretched)."""
+    left_kind, right_kind = type(left), type(right)
+    if left_kind in _SCALARS or right_kind in _SCALARS:
+        return False
+    if left_kind is _ndarray and right_kind is _ndarray:
+        return left.shape != right.shape
+    return True
 
 
 def _call(frame: FrameType, located: Any) -> Estimate | None:

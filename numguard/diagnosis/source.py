@@ -60,10 +60,15 @@ class Located(NamedTuple):
     """The instruction's name (BINARY_OP, CALL, ...)."""
     reason: str
     """Why `node` is None, or why the instruction is not one numguard projects."""
+    texts: dict
+    """node -> its source text, filled by `segment` (a site is read many times)."""
 
     def segment(self, node: ast.AST) -> str:
         """The source text of `node`, one of `self.node`'s descendants."""
-        return ast.get_source_segment(self.snippet, node) or ""
+        text = self.texts.get(node)
+        if text is None:
+            text = self.texts[node] = ast.get_source_segment(self.snippet, node) or ""
+        return text
 
 
 _sites: dict[tuple[CodeType, int], Located] = {}
@@ -79,7 +84,7 @@ def locate(frame: FrameType) -> Located:
         try:
             found = _locate(frame, code, lasti)
         except Exception as error:  # noqa: BLE001 - a diagnosis never raises
-            found = Located("", None, "", "", f"the expression could not be read ({error!r})")
+            found = _unknown("", f"the expression could not be read ({error!r})")
         if len(_sites) >= _SITES_MAX:
             _sites.clear()
         _sites[key] = found
@@ -92,35 +97,35 @@ def _locate(frame: FrameType, code: CodeType, lasti: int) -> Located:
     if _HAS_POSITIONS:
         span = next(islice(code.co_positions(), lasti // 2, None), None)
     elif instruction not in _EXPECTED:
-        return Located("", None, "", instruction,
-                       f"the line runs {instruction}, not an operation numguard projects")
+        return _unknown(instruction, f"the line runs {instruction}, not an operation numguard projects")
     else:
         span = _executing_span(frame, instruction)
         if isinstance(span, str):
-            return Located("", None, "", instruction, span)
+            return _unknown(instruction, span)
     if span is None or None in span:
-        return Located("", None, "", instruction,
-                       "Python recorded no source position for this instruction")
+        return _unknown(instruction, "Python recorded no source position for this instruction")
     lines = linecache.getlines(code.co_filename)
     if not lines:
-        return Located("", None, "", instruction,
-                       f"the source of {code.co_filename} is not available")
+        return _unknown(instruction, f"the source of {code.co_filename} is not available")
     text = _cut(lines, *span)
     if not text:
-        return Located("", None, "", instruction, "the source does not match the code")
+        return _unknown(instruction, "the source does not match the code")
     expected = _EXPECTED.get(instruction)
     if expected is None:
-        return Located(text, None, "", instruction,
-                       f"the line runs {instruction}, not an operation numguard projects")
+        return _unknown(instruction, f"the line runs {instruction}, not an operation numguard projects", text)
     node, snippet = _parse(text)
     if node is None:
-        return Located(text, None, "", instruction, "the source does not match the code")
+        return _unknown(instruction, "the source does not match the code", text)
     if not isinstance(node, expected):
-        return Located(text, None, "", instruction, "the source does not match the code")
-    return Located(text, node, snippet, instruction, "")
+        return _unknown(instruction, "the source does not match the code", text)
+    return Located(text, node, snippet, instruction, "", {})
 
 
 _CACHE = dis.opmap.get("CACHE")
+
+
+def _unknown(instruction: str, reason: str, text: str = "") -> Located:
+    return Located(text, None, "", instruction, reason, {})
 
 
 def _instruction_start(code: CodeType, lasti: int) -> int:
