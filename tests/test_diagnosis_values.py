@@ -272,3 +272,22 @@ def test_diagnosing_allocates_almost_nothing():
     found, peak = results[0]
     assert found.estimate.nbytes == 8 * 10**12
     assert peak < 16 * 1024, peak  # every Python object and array byte included
+
+
+BINARY = "BINARY_OP" if sys.version_info >= (3, 11) else "BINARY_MULTIPLY"
+
+
+def test_an_expression_over_several_lines_after_non_ascii_text_is_cut_right():
+    größe, b = np.ones((50, 1)), np.ones((1, 20))
+    found = paused(lambda: ("ü€", (größe
+                                    * b))[1], BINARY, diagnose)
+    assert found.operand_texts == ("größe", "b")
+    assert found.expression.startswith("größe") and found.expression.endswith("* b")
+    assert found.estimate.shapes == ((50, 20),)
+
+
+def test_guarded_arrays_are_operands_like_plain_ones():
+    g, b = numguard.wrap(np.ones((50, 1))), np.ones((1, 20))
+    found = paused(lambda: g * b, BINARY, diagnose)
+    assert found.operand_texts == ("g", "b")
+    assert found.estimate == numguard.estimate(np.multiply, np.ones((50, 1)), b)
