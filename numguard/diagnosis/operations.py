@@ -25,11 +25,11 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..projection import estimate as project, project_ufunc
+from ..projection import project_ufunc
 from ..projection.ndarray_methods import METHODS
 from ..projection.record import Estimate
 from .calls import call
-from .operands import OperandTexts, operand, checked, texts_for
+from .operands import OperandTexts, checked, operand, texts_for
 from .operators import BINARY, COMPARE, UNARY, power_ufunc
 from .plain import NotEvaluated, plain_array
 from .standins import stand_in
@@ -206,4 +206,4 @@ _HANDLERS = {
     ast.Call: _call,
 }
 
-__all__ = ["Analysis", "analyse", "project"]
+__all__ = ["Analysis", "analyse"]

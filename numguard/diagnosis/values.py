@@ -113,7 +113,7 @@ class Evaluator:
             if name in frame.f_code.co_varnames:  # a hidden local (an inlined comprehension)
                 raise NotEvaluated(f"`{name}` is a comprehension variable: not readable here")
         for namespace in (frame.f_globals, frame.f_builtins):
-            if isinstance(namespace, dict):
+            if issubclass(type(namespace), dict):
                 found = dict.get(namespace, name, MISSING)
                 if found is not MISSING:
                     return found
