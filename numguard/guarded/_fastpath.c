@@ -323,6 +323,11 @@ attempt(FastPath *fp, PyObject *ufunc, PyObject *owner, PyObject *const *inputs,
     if (found <= 0) {
         return found;
     }
+    /* The settings first: reading them may run Python code (a new Settings), and none
+       may run between reading the operands' shapes and the kernel's own reading. */
+    if (settings_in_force(fp, &off, &small) < 0) {
+        return -1;
+    }
     for (i = 0; i < n; i++) {
         PyObject *x = inputs[i];
         if (Py_IS_TYPE(x, fp->guarded) || Py_IS_TYPE(x, fp->ndarray)) {
@@ -348,9 +353,6 @@ attempt(FastPath *fp, PyObject *ufunc, PyObject *owner, PyObject *const *inputs,
     }
     if (first == NULL) {
         return 0;
-    }
-    if (settings_in_force(fp, &off, &small) < 0) {
-        return -1;
     }
     if (!off) {
         if (shapes_differ || small < 0) {
