@@ -2,8 +2,9 @@
 path alone, on the calls it exists for.
 
 Run: python -m pytest benchmarks/bench_fastpath.py --benchmark-only --benchmark-min-rounds=40
-     python benchmarks/bench_fastpath.py [--rounds 40]   (interleaved: each round times
-     every variant once, in turn; prints the minimum per call and the ratios)
+     python benchmarks/bench_fastpath.py [--rounds 40] [--only "w + w"]   (interleaved:
+     each round times every variant once, in turn; prints the minimum per call and the
+     ratios)
 
 Variants: plain ndarray; PassThrough (benchmarks/variants.py: unwrap, call, rewrap);
 numguard (GuardedArray, C entries in); numguard-python (the same with the C entries taken
@@ -63,11 +64,13 @@ def test_fastpath(benchmark, case, variant):
         benchmark(run, operand(variant, size))
 
 
-def interleaved(rounds: int) -> dict[str, dict[str, float]]:
+def interleaved(rounds: int, only: str = "") -> dict[str, dict[str, float]]:
     """{case: {variant: the fastest call, seconds}}: each round times every variant once,
-    the statement itself (no function call around it)."""
+    the statement itself (no function call around it). `only`: cases containing it."""
     best: dict[str, dict[str, float]] = {}
     for case, (statement, size) in CASES.items():
+        if only not in case:
+            continue
         timers = {}
         for variant in VARIANTS:
             timer = timeit.Timer(statement, globals={"np": np, "w": operand(variant, size)})
@@ -90,14 +93,16 @@ def _time(seconds: float) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=40)
-    rounds = parser.parse_args().rounds
+    parser.add_argument("--only", default="", help="the cases whose name contains this")
+    options = parser.parse_args()
+    rounds = options.rounds
     if ufuncs.FASTPATH is None:
         sys.exit("the C fast path is not built or NUMGUARD_NO_C is set")
     print(f"Python {sys.version.split()[0]}, NumPy {np.__version__}; minimum of {rounds} "
           f"interleaved rounds per variant")
     print("| case | variant | per call | vs plain | vs pass-through |")
     print("|---|---|---|---|---|")
-    for case, times in interleaved(rounds).items():
+    for case, times in interleaved(rounds, options.only).items():
         for variant, seconds in times.items():
             print(f"| {case} | {variant} | {_time(seconds)} | {seconds / times['plain']:.2f} "
                   f"| {seconds / times['passthrough']:.2f} |")
