@@ -5,10 +5,20 @@ GuardedArray's version starts with an inlined hot path for `a + b`, `a * 2.5` an
 classes (np.matrix, masked arrays, ...) take the general path alone, so the kernel
 always runs on views of their own class and its `__array_wrap__` behaves as without
 numguard.
+
+In front of both, when it is built, stands the C fast path (`_fastpath.c`, which says
+exactly what it takes): GuardedArray's `__array_ufunc__` and its element-wise operators
+are C entries that run small calls that cannot trip themselves, and call the Python
+methods here with the same arguments for anything else. The Python path is the oracle
+(tests/test_fastpath*.py hold the two together) and the fallback: without the
+extension, or with NUMGUARD_NO_C=1 in the environment, it runs alone. `use_c(False)`
+takes the entries out at run time (tests and benchmarks compare the two paths).
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -224,3 +234,75 @@ def _overlaps(operand: Any, out: np.ndarray) -> bool:
     """An operand other than `out` itself whose memory may overlap it (bounds check)."""
     return operand is not out and isinstance(operand, _ndarray) and np.may_share_memory(
         operand, out)
+
+
+# -- the C fast path --------------------------------------------------------------------
+
+#: Any value but "" or "0" runs numguard's Python paths alone (the C fast path stays out).
+NO_C_VARIABLE = "NUMGUARD_NO_C"
+
+#: NumPy's element-wise ufuncs the C path may run, with their number of inputs:
+#: no gufunc, 1 or 2 inputs, legacy loops (the string ufuncs have none).
+ELEMENTWISE_UFUNCS = {
+    u: u.nin for u in vars(np).values()
+    if isinstance(u, np.ufunc) and u.signature is None and u.nin in (1, 2) and u.types
+}
+#: The dtypes whose arrays the C path takes: bool, integers, floats, complex, half.
+NUMERIC_DTYPES = [np.dtype(code) for code in "?bBhHiIlLqQefdgFDG"]
+
+
+def _fastpath() -> Any:
+    """The C fast path's FastPath, or None: switched off, not built, or NumPy's array
+    layout is not the one it reads (it checks sample arrays before it starts)."""
+    if os.environ.get(NO_C_VARIABLE, "").strip() not in ("", "0"):
+        return None
+    try:
+        from . import _fastpath
+    except ImportError:
+        return None
+    samples = [np.zeros(shape, dtype) for shape in [(), (3,), (2, 5), (4, 1, 3)]
+               for dtype in NUMERIC_DTYPES]
+    samples.append(np.zeros((6, 4))[::2, 1:])
+    try:
+        return _fastpath.FastPath(
+            ndarray=_ndarray, ufunc_type=np.ufunc, scoped=_settings._scoped,
+            namespace=vars(_settings), small_bound=small_bound, guarded_base=Guarded,
+            ufuncs=ELEMENTWISE_UFUNCS, itemsizes={d.num: d.itemsize for d in NUMERIC_DTYPES},
+            slack=ELEMENT_SLACK, scalar_itemsize=_SCALAR_ITEMSIZE,
+            samples=[(a, a.shape, a.dtype.num) for a in samples])
+    except RuntimeError:  # the layout differs: the Python path runs alone
+        return None
+
+
+FASTPATH = _fastpath()
+#: Every C entry: (owner class, attribute, the entry, the Python method it stands before).
+ENTRIES: list[tuple[type, str, Any, Any]] = []
+_in_use = [FASTPATH is not None]
+
+
+def add_entry(owner: type, name: str, make: Callable[[Any], Any]) -> None:
+    """Put `make(python method)`, a C entry, in front of `owner.name` (when C is on)."""
+    if FASTPATH is None:
+        return
+    python = owner.__dict__[name]
+    entry = make(python)
+    ENTRIES.append((owner, name, entry, python))
+    if _in_use[0]:
+        setattr(owner, name, entry)
+
+
+def use_c(enabled: bool) -> bool:
+    """Install (True) or take out (False) the C entries; returns whether they were in.
+
+    For tests and benchmarks that run the Python path alone in one process; it changes
+    the classes, so every thread sees it. Without the extension it does nothing.
+    """
+    was = _in_use[0]
+    enabled = enabled and FASTPATH is not None
+    for owner, name, entry, python in ENTRIES:
+        setattr(owner, name, entry if enabled else python)
+    _in_use[0] = enabled
+    return was
+
+
+add_entry(UfuncProtocol, "__array_ufunc__", lambda python: FASTPATH.array_ufunc(python))
