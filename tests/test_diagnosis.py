@@ -39,7 +39,7 @@ def allocations(run, floor: int = 1, limit: str | None = None) -> list[Seen]:
         finally:
             del frame
 
-    with watch(callback, floor=floor):
+    with watch(callback, floor=floor, refused=callback):
         if limit is None:
             run()
         else:

@@ -43,7 +43,7 @@ SCRIPT = textwrap.dedent("""
     profiles = np.broadcast_to(np.zeros(1), (5_000_000,))
     weights = np.broadcast_to(np.zeros(1), (200_000,))
     x = np.arange(10)
-    with watch(callback, floor=64):
+    with watch(callback, floor=64, refused=callback):
         with numguard.guard(limit="1GiB"):
             try:
                 profiles[:, None] * weights[None, :]
@@ -172,7 +172,7 @@ def test_an_ipython_cell_is_read_from_the_cells_source(shell):
     """), store_history=True)
     assert setup.success
     cell = shell.run_cell(textwrap.dedent("""
-        with numguard.guard(limit="1GiB"), watch(callback, floor=2**30):
+        with numguard.guard(limit="1GiB"), watch(callback, floor=2**30, refused=callback):
             try:
                 result = profiles[:, None] * weights[None, :]
             except MemoryError:

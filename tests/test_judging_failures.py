@@ -177,3 +177,28 @@ def test_in_warn_and_log_modes_a_failed_judgement_allows_and_says_so(mode):
     size, hooked = last_json(done)
     assert size == 10**6
     assert len(hooked) == 1 and "could not judge a NumPy allocation of 7.6 MiB" in hooked[0]
+
+
+@pytest.mark.parametrize("backend", ["c", "ctypes"])
+def test_ctrl_c_among_small_allocations_is_a_clean_keyboard_interrupt(backend):
+    # Found while fixing #21.1: under the ctypes fallback a Ctrl-C pending when NumPy
+    # allocated was raised at the callback's first line, and NumPy got an uninitialised
+    # pointer: spurious "Unable to allocate 8 bytes" errors, sometimes a segfault.
+    done = run("""
+        import json, os, signal, threading
+        import numpy as np, numguard
+
+        numguard.enable()
+        outcomes = []
+        for _ in range(10):
+            threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGINT)).start()
+            try:
+                while True:
+                    np.ones(100) + 1
+            except KeyboardInterrupt:
+                outcomes.append("interrupted")
+            except MemoryError as error:
+                outcomes.append(str(error))
+        print(json.dumps(outcomes))
+    """, backend)
+    assert last_json(done) == ["interrupted"] * 10

@@ -13,11 +13,12 @@ NumPy's default allocator keeps its small-block cache in globals guarded by the 
 
 from __future__ import annotations
 
-import _thread
 import ctypes
 import threading
 import time
 from contextvars import ContextVar
+
+from . import _ctypes_interrupts as _interrupts
 from collections.abc import Callable
 
 KIND_MALLOC, KIND_CALLOC, KIND_REALLOC = 0, 1, 2
@@ -83,29 +84,10 @@ def _verdict(nbytes: int, kind: int, repeat: bool) -> int:
     finally:
         _local.deciding = False
     if verdict & INTERRUPT:
-        _interrupt_soon()
+        _interrupts.soon()
     if not verdict & ALLOW:
         _counts["refusals"] += 1
     return verdict
-
-
-def _interrupt_soon() -> None:
-    """Deliver a Ctrl-C that arrived while judging, once NumPy has returned.
-
-    The C handler re-raises the signal when no Python code of numguard's is left to
-    run. Here the callback itself is Python: a signal raised now would be handled (and
-    swallowed by ctypes) before the callback returns. So a helper thread raises it a
-    moment later; if it lands inside a callback again, that callback asks again, and
-    it soon lands in the program's own code.
-    """
-    def later() -> None:
-        time.sleep(0.001)
-        _thread.interrupt_main()
-
-    try:
-        threading.Thread(target=later, daemon=True, name="numguard-interrupt").start()
-    except BaseException:  # noqa: BLE001, S110 - at worst the interrupt is lost, as before
-        pass
 
 
 def _failed(nbytes: int, error: BaseException) -> int:
@@ -146,6 +128,8 @@ def _build(original: _Handler) -> tuple[_Handler, tuple[object, ...]]:
 
     def malloc(ctx, size):
         try:
+            if _interrupts.pending:
+                _interrupts.ensure_deliverer()
             if not _asks(size):
                 return _follow(call_malloc(ctx, size), None, 0)
             verdict = _verdict(size, KIND_MALLOC, False)
@@ -153,7 +137,7 @@ def _build(original: _Handler) -> tuple[_Handler, tuple[object, ...]]:
                 return _follow(call_malloc(ctx, size), None, verdict)
         except BaseException as error:  # noqa: BLE001 - nothing may escape into C
             if isinstance(error, KeyboardInterrupt):
-                _interrupt_soon()
+                _interrupts.soon()
         return None
 
     def calloc(ctx, nelem, elsize):
@@ -166,7 +150,7 @@ def _build(original: _Handler) -> tuple[_Handler, tuple[object, ...]]:
                 return _follow(call_calloc(ctx, nelem, elsize), None, verdict)
         except BaseException as error:  # noqa: BLE001 - nothing may escape into C
             if isinstance(error, KeyboardInterrupt):
-                _interrupt_soon()
+                _interrupts.soon()
         return None
 
     def realloc(ctx, ptr, new_size):
@@ -179,7 +163,7 @@ def _build(original: _Handler) -> tuple[_Handler, tuple[object, ...]]:
                 return _follow(call_realloc(ctx, ptr, new_size), ptr, verdict)
         except BaseException as error:  # noqa: BLE001 - nothing may escape into C
             if isinstance(error, KeyboardInterrupt):
-                _interrupt_soon()
+                _interrupts.soon()
         return None
 
     callbacks = (_MALLOC(malloc), _CALLOC(calloc), _REALLOC(realloc))
@@ -226,6 +210,7 @@ def install(capsule: object) -> bool:
     if _api.PyCapsule_SetPointer(capsule, ctypes.addressof(handler)) != 0:
         raise RuntimeError("PyCapsule_SetPointer failed")
     _capsule, _wrapped = capsule, address
+    _interrupts.hook()
     return True
 
 
@@ -242,6 +227,7 @@ def uninstall() -> bool:
     if _api.PyCapsule_SetPointer(_capsule, _wrapped) != 0:
         raise RuntimeError("PyCapsule_SetPointer failed")
     _capsule = _wrapped = None
+    _interrupts.unhook()
     return True
 
 
