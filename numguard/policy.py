@@ -115,6 +115,16 @@ def judge(estimate: Estimate, settings: Settings) -> Trip | None:
     trip = judge_bytes(estimate.peak, settings)
     if trip is not None:
         return trip
+    return judge_shapes(estimate, settings)
+
+
+def uses_shape_rules(settings: Settings) -> bool:
+    """Whether inflation or rank promotion can trip under `settings`."""
+    return settings.inflation is not None or settings.rank_promotion != "allow"
+
+
+def judge_shapes(estimate: Estimate, settings: Settings) -> Trip | None:
+    """Inflation, then rank promotion: the rules that read the operands' shapes."""
     if not estimate.broadcast:
         return None
     if settings.inflation is not None:
@@ -177,6 +187,6 @@ def enforce(estimate: Estimate, settings: Settings | None = None) -> int:
     return estimate.peak
 
 
-__all__ = ["ALLOWANCE_SLACK", "ELEMENT_SLACK", "JUDGED", "NEGLIGIBLE_NBYTES", "Allowance",
+__all__ = ["judge_shapes", "uses_shape_rules", "ALLOWANCE_SLACK", "ELEMENT_SLACK", "JUDGED", "NEGLIGIBLE_NBYTES", "Allowance",
            "cannot_trip", "enforce", "judge", "judge_bytes", "mode_for", "run_judged",
            "small_bound"]

@@ -276,10 +276,18 @@ def _operator_at(code: CodeType, lasti: int) -> str | None:
 
 
 def describe(estimate: Any, trip: Trip, site: Site | None = None, *,
-             refused: bool = True) -> str:
-    """The one message every path and mode uses, readable at a glance."""
+             refused: bool = True, diagnosis: Any = None) -> str:
+    """The one message every path and mode uses, readable at a glance.
+
+    `diagnosis` (numguard.diagnosis) is what the user's line was evaluating when a plain
+    NumPy allocation tripped: with it, a plain array's report names the expression and
+    its operands as a GuardedArray's does; `estimate` is then its projection when that
+    projection accounts for the request, else the bare request.
+    """
     site = site or call_site()
-    operation = site.operation(estimate)
+    mine = diagnosis is not None and diagnosis.estimate is estimate
+    operation = (diagnosis.operation if mine and diagnosis.operation
+                 else site.operation(estimate))
     results = ", ".join(f"{_shape(s)} {d}" for s, d in zip(estimate.shapes, estimate.dtypes))
     result_text = f" for a {results} result" if results else ""
     lower = "" if estimate.exact else " at least"
@@ -287,8 +295,7 @@ def describe(estimate: Any, trip: Trip, site: Site | None = None, *,
         array = (f" for an array with shape {_shape(estimate.shapes[0])} and data type "
                  f"{estimate.dtypes[0]}" if estimate.shapes else "")
         verdict = "was refused" if refused else "is over the limit"
-        headline = (f"a NumPy allocation of {format_bytes(estimate.nbytes)} "
-                    f"({estimate.nbytes:,} bytes){array} {verdict}")
+        headline = f"a NumPy allocation of {format_bytes(estimate.nbytes)}{array} {verdict}"
         detail = [f"  limit: {format_bytes(trip.limit or 0)} ({_limit_source(trip)})"]
     elif trip.rule == "memory":
         peak = estimate.peak
@@ -310,11 +317,15 @@ def describe(estimate: Any, trip: Trip, site: Site | None = None, *,
         detail = ["  rank promotion: operands have different numbers of dimensions"]
 
     lines = [f"numguard: {headline}.", *detail]
+    if diagnosis is not None:
+        lines.append(_expression_line(diagnosis, mine))
+    texts = diagnosis.operand_texts if mine else ()
     for index, (shape, dtype) in enumerate(
         zip(estimate.operand_shapes, estimate.operand_dtypes)
     ):
         kind = f"Python {dtype.__name__}" if isinstance(dtype, type) else str(dtype)
-        lines.append(f"  operand {index}: {_shape(shape)} {kind}")
+        named = f"{texts[index]}: " if index < len(texts) and texts[index] else ""
+        lines.append(f"  operand {index}: {named}{_shape(shape)} {kind}")
     for stretch in estimate.stretched:
         origin = "a missing axis" if stretch.operand_size is None else str(stretch.operand_size)
         lines.append(
@@ -325,6 +336,21 @@ def describe(estimate: Any, trip: Trip, site: Site | None = None, *,
     lines.append(f"  at {site.filename}:{site.lineno}" + (f": {code}" if code else ""))
     lines.append(f"  to proceed: {_advice(estimate, trip)}")
     return "\n".join(lines)
+
+
+def _expression_line(diagnosis: Any, projected: bool) -> str:
+    """What the line was evaluating, and why numguard could not say more when it can't."""
+    text = diagnosis.expression
+    if projected:
+        return f"  expression: {text}"
+    found = diagnosis.estimate
+    if found is not None:
+        what = diagnosis.operation or found.operation
+        return (f"  expression: {text} ({what}, projected at {format_bytes(found.peak)}; "
+                f"this request is not one of its results)")
+    if text:
+        return f"  expression: {text} (its operands were not evaluated: {diagnosis.reason})"
+    return f"  expression: unknown ({diagnosis.reason})"
 
 
 def _shape(shape: tuple) -> str:

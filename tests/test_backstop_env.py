@@ -119,7 +119,7 @@ def test_raise_refuses_before_allocating_in_main_thread_thread_and_executor(tmp_
     assert outcome["numguard imported"] is True
     assert outcome["peak_kib"] < FAR_BELOW_3GB, outcome["peak_kib"]
     # No logging configured: the record still shows, on stderr, once per refusal.
-    assert done.stderr.count("numguard: a NumPy allocation of 3.0 GiB") == 3
+    assert done.stderr.count("numguard: `+` (np.add) would allocate 3.0 GiB") == 3
     assert "limit: 256.0 MiB (limit=256MiB from NUMGUARD_LIMIT)" in done.stderr
     assert f"{script}:8: {INCIDENT}" in done.stderr
 

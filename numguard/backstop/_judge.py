@@ -42,6 +42,7 @@ delivered again as soon as NumPy returns (the C handler re-raises the signal). S
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import threading
@@ -52,10 +53,10 @@ from types import FrameType
 
 from ..memory import Budget, budget_for
 from ..memory.monitor import MAX_AGE, SMALL_DIVISOR, SMALL_FLOOR
-from ..policy import JUDGED, NEGLIGIBLE_NBYTES, judge_bytes
+from ..policy import JUDGED, NEGLIGIBLE_NBYTES, judge_bytes, judge_shapes, mode_for, uses_shape_rules
 from ..report import Trip, site_of
 from ..settings import Settings, _scoped, process_settings
-from ._report import Refusal, report_failure, report_trip
+from ._report import Refusal, diagnosed, report_failure, report_trip
 
 UNLIMITED = 2**64 - 1
 
@@ -65,6 +66,11 @@ ALLOW, INTERRUPT, REPORTED = 1, 2, 4
 #: (allocated, floor, refused) of each `watch` block live in this thread or task.
 Watcher = tuple[Callable[[int], None], int, "Callable[[int], None] | None"]
 WATCHERS: ContextVar[tuple[Watcher, ...]] = ContextVar("numguard_watchers", default=())
+
+
+#: With inflation or rank promotion on, requests above this many bytes ask Python: a
+#: broadcast result smaller than this cannot be told from NumPy's own bookkeeping.
+SHAPE_RULES_FLOOR = 0
 
 
 def thresholds(settings: Settings, budget: Budget | None = None) -> tuple[int, int, int]:
@@ -79,6 +85,8 @@ def thresholds(settings: Settings, budget: Budget | None = None) -> tuple[int, i
     if limit.nbytes is not None:
         fast = min(fast, limit.nbytes)  # a request over a fixed limit always asks Python
     hard = allowed if settings.mode == "raise" else UNLIMITED
+    if uses_shape_rules(settings):
+        fast = SHAPE_RULES_FLOOR  # every result is read for what it broadcast
     floor = min(fast, SMALL_FLOOR)
     return min(floor, UNLIMITED), min(fast, UNLIMITED), min(hard, UNLIMITED)
 
@@ -192,6 +200,8 @@ class Judge:
                 allowance.left -= nbytes
                 return ALLOW
         trip = judge_bytes(nbytes, settings, budget)
+        if trip is None and uses_shape_rules(settings):
+            trip = shape_trip(nbytes, settings, frame)
         if trip is None:
             self._local.refusal = None
             return ALLOW
@@ -201,13 +211,14 @@ class Judge:
                     trip: Trip, scoped: bool, frame: FrameType | None) -> int:
         if trip.budget is None:  # for the record only: a refusal is rare
             trip = replace(trip, budget=budget_for(nbytes))
-        refuse = settings.mode == "raise"
-        if repeat and not refuse:
+        mode = mode_for(trip, settings)
+        if mode == "off" or (repeat and mode != "raise"):
             return ALLOW  # the same buffer growing again (np.fromstring): reported once
-        refuse, warning = report_trip(nbytes, kind, settings.mode, trip, frame,
-                                      carried=scoped or _translating())
-        self._local.refusal = (Refusal(trip, frame_site(frame), nbytes, warning, site_of(frame))
-                              if refuse else None)
+        diagnosis = diagnosed(frame)
+        refuse, warning = report_trip(nbytes, kind, mode, trip, frame,
+                                      carried=scoped or _translating(), diagnosis=diagnosis)
+        self._local.refusal = (Refusal(trip, frame_site(frame), nbytes, warning, site_of(frame),
+                                       diagnosis) if refuse else None)
         return REPORTED if refuse else ALLOW | REPORTED
 
     def _failed(self, nbytes: int, error: BaseException) -> int:
@@ -241,6 +252,23 @@ class Judge:
             return None  # another MemoryError; the refusal was caught and handled before
         self._local.refusal = None
         return error_for(refusal, error)
+
+
+def shape_trip(nbytes: int, settings: Settings, frame: FrameType | None) -> Trip | None:
+    """Inflation or rank promotion for a plain allocation, in a block that asks for them:
+    judged on what the user's line broadcasts (numguard.diagnosis), for the allocation
+    of its result only (its buffers and temporaries are not what grew)."""
+    from ..diagnosis import broadcast_estimate, user_frame
+
+    user = user_frame(frame)
+    estimate = broadcast_estimate(user) if user is not None else None
+    del user
+    if estimate is None:
+        return None
+    if not any(math.prod(shape) * dtype.itemsize == nbytes
+               for shape, dtype in zip(estimate.shapes, estimate.dtypes)):
+        return None
+    return judge_shapes(estimate, settings)
 
 
 def frame_site(frame: FrameType | None) -> tuple[str, int] | None:

@@ -57,6 +57,8 @@ class Refusal:
     warning: Warning | None = None
     """The warning that was raised instead of shown (warnings turned into errors)."""
     frame_site: Site | None = None
+    diagnosis: Any = None
+    """What the user's line was evaluating (numguard.diagnosis), read when refused."""
 
 
 def allocation_estimate(nbytes: int, shape: Any = None, dtype: Any = None) -> Estimate:
@@ -69,16 +71,35 @@ def allocation_estimate(nbytes: int, shape: Any = None, dtype: Any = None) -> Es
     )
 
 
+def diagnosed(frame: FrameType | None) -> Any:
+    """numguard.diagnosis's reading of the user's line, taken now: once the refusal
+    unwinds or the line goes on, the frame says something else. Never raises."""
+    try:
+        from ..diagnosis import diagnose, user_frame
+
+        user = user_frame(frame)
+        return None if user is None else diagnose(user)
+    except Exception:  # noqa: BLE001 - a report without it is still a report
+        return None
+
+
+def request_estimate(nbytes: int, diagnosis: Any, shape: Any = None, dtype: Any = None) -> Estimate:
+    """The diagnosed projection when it accounts for the request, else the request."""
+    if diagnosis is not None and diagnosis.estimate is not None and diagnosis.accounts_for(nbytes):
+        return diagnosis.estimate
+    return allocation_estimate(nbytes, shape, dtype)
+
+
 def report_trip(nbytes: int, kind: int, mode: str, trip: Trip, frame: FrameType | None,
-                carried: bool) -> tuple[bool, Warning | None]:
+                carried: bool, diagnosis: Any = None) -> tuple[bool, Warning | None]:
     """Report a trip once, as the module docstring says; (refuse, the warning raised)."""
     site = site_of(frame)
-    estimate = allocation_estimate(nbytes)
+    estimate = request_estimate(nbytes, diagnosis)
     allocator = KINDS[kind] if 0 <= kind < len(KINDS) else str(kind)
     refuse = mode == "raise"
     raised: Warning | None = None
     if mode == "warn":
-        message = describe(estimate, trip, site, refused=False)
+        message = describe(estimate, trip, site, refused=False, diagnosis=diagnosis)
         try:
             warnings.warn_explicit(message, MemoryLimitWarning, site.filename, site.lineno,
                                    module="numguard")
@@ -88,13 +109,13 @@ def report_trip(nbytes: int, kind: int, mode: str, trip: Trip, frame: FrameType 
             rule="backstop", allocator=allocator, level=logging.INFO)
         return refuse, raised
     if mode == "log":
-        log(describe(estimate, trip, site, refused=False), estimate, trip, site, "allowed",
+        log(describe(estimate, trip, site, refused=False, diagnosis=diagnosis), estimate, trip, site, "allowed",
             mode, rule="backstop", allocator=allocator)
         return False, None
     level = logging.INFO if carried else logging.WARNING
     if not logger.isEnabledFor(level) and carried:
         return True, None  # the error will carry the message: build nothing now
-    message = describe(estimate, trip, site, refused=True)
+    message = describe(estimate, trip, site, refused=True, diagnosis=diagnosis)
     log(message, estimate, trip, site, "refused", mode, rule="backstop", allocator=allocator,
         level=level)
     if not carried and not shown(logger):
@@ -132,8 +153,8 @@ def error_for(refusal: Refusal, error: MemoryError) -> BaseException:
     """numguard's error for NumPy's MemoryError `error`, which `refusal` caused."""
     if refusal.warning is not None:
         return refusal.warning
-    estimate = allocation_estimate(refusal.nbytes, getattr(error, "shape", None),
-                                   getattr(error, "dtype", None))
+    estimate = request_estimate(refusal.nbytes, refusal.diagnosis, getattr(error, "shape", None),
+                                getattr(error, "dtype", None))
     site = refusal.frame_site or (Site(*refusal.site) if refusal.site else Site("<unknown>", 0))
-    message = describe(estimate, refusal.trip, site, refused=True)
+    message = describe(estimate, refusal.trip, site, refused=True, diagnosis=refusal.diagnosis)
     return report_error(estimate, refusal.trip, message)
