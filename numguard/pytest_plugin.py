@@ -28,13 +28,15 @@ from typing import Any
 
 import pytest
 
+from . import environment
 from .errors import NumguardError
 from .growth import ScalingReport, allocation_site, short_path, watch_allocations
 from .growth import marker as scaling_marker
-from .limits import LIMIT_FORMS, parse_limit
+from .environment import ACCEPTED, reason_of, text_to_value
+from .limits import parse_limit
 from .memory import format_bytes
 from .scope import guard
-from .settings import MODES, get_settings, validate
+from .settings import MODES, RANK_PROMOTION, get_settings, validate
 
 MARKER = "numguard"
 SCALING_MARKER = scaling_marker.MARKER
@@ -51,8 +53,11 @@ _OPTIONS = {  # setting: (command-line option, ini name, help)
     "mode": ("--numguard-mode", "numguard_mode",
              f"what a guarded test does over the limit: {' | '.join(MODES)}"),
     "inflation": ("--numguard-inflation", "numguard_inflation",
-                  "refuse results this many times larger than their largest operand "
-                  "('none' turns the rule off)"),
+                  "refuse broadcast results this many times larger than their largest "
+                  "operand ('none' turns the rule off)"),
+    "rank_promotion": ("--numguard-rank-promotion", "numguard_rank_promotion",
+                       f"operands of different ranks broadcast together: "
+                       f"{' | '.join(RANK_PROMOTION)}"),
 }
 
 
@@ -63,7 +68,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("numguard", type="bool", default=False,
                   help="run every test inside a numguard.guard block")
     for option, ini, text in _OPTIONS.values():
-        group.addoption(option, default=None, metavar="VALUE", help=f"{text} (ini: {ini})")
+        # argparse %-formats help texts: a '25%' must be written '25%%' there.
+        group.addoption(option, default=None, metavar="VALUE",
+                        help=f"{text} (ini: {ini})".replace("%", "%%"))
         parser.addini(ini, default="", help=text)
 
 
@@ -96,30 +103,18 @@ def run_changes(config: pytest.Config) -> list[tuple[str, dict[str, Any]]]:
         if value is None:
             continue
         try:
-            groups.setdefault(origin, {})[name] = validate({name: _from_text(name, value)})[name]
+            groups.setdefault(origin, {})[name] = validate(
+                {name: text_to_value(name, value.strip())})[name]
         except (TypeError, ValueError) as error:
-            raise pytest.UsageError(f"{origin}={value!r} is not valid: {error}") from None
+            reason = reason_of(error)
+            why = f" ({reason})" if reason else ""
+            raise pytest.UsageError(f"{origin}={value!r} is not valid{why}: "
+                                    f"expected {ACCEPTED[name]}") from None
     if not any("limit" in changes for changes in groups.values()):
         shared = _shared_default_limit()
         if shared is not None:
             groups[shared[0]] = {"limit": shared[1]}
     return list(groups.items())
-
-
-def _from_text(name: str, value: str) -> Any:
-    if name == "inflation":
-        if value.lower() in ("none", "off"):
-            return None
-        try:
-            return float(value)
-        except ValueError:
-            raise ValueError("expected a factor of at least 1, or 'none'") from None
-    if name == "limit":
-        try:
-            return parse_limit(value)
-        except ValueError:
-            raise ValueError(f"expected {LIMIT_FORMS}") from None
-    return value.lower()
 
 
 def _shared_default_limit() -> tuple[str, Any] | None:
@@ -149,6 +144,16 @@ class NumguardRun:
         self.largest: dict[str, list[tuple[int, str]]] = {}
         self.guarded = 0
         self.scaled: list[tuple[str, bool, str]] = []
+        #: backstop refusals a guarded test caught itself (pytest.raises(MemoryError)...)
+        self.handled: list[tuple[str, int, str]] = []
+        #: bad NUMGUARD_* values, reported once if a test is guarded
+        self.problems_reported = False
+
+    def pytest_report_header(self, config: pytest.Config) -> list[str]:
+        if not self.guard_all or not environment.problems:
+            return []
+        self.problems_reported = True
+        return [problem.instead() for problem in environment.problems]
 
     # -- which tests are guarded, with what ------------------------------------------
 
@@ -183,9 +188,10 @@ class NumguardRun:
         if guards is None:
             return (yield)
         seen = item.stash.setdefault(_LARGEST, LargestAllocations(LISTED_FLOOR, PER_TEST))
+        refused = item.stash.setdefault(_REFUSED, RefusedRequests())
         with ExitStack() as stack:
             # No handler tap here: a guarded test must see NumPy as it is.
-            stack.enter_context(watch_allocations(seen, LISTED_FLOOR))
+            stack.enter_context(watch_allocations(seen, LISTED_FLOOR, refused))
             for each in guards:
                 stack.enter_context(each)
             return (yield)
@@ -233,14 +239,20 @@ class NumguardRun:
             scaled: ScalingReport = item.stash[_SCALING]
             worst = scaled.sites[0] if scaled.sites else None
             report.numguard_scaling = (scaled.ok, _scaling_line(scaled, worst))
+        if call.when == "call" and _REFUSED in item.stash and isinstance(
+                error, NumguardError) and isinstance(error.__cause__, MemoryError):
+            item.stash[_REFUSED].failed_the_test()  # listed as the failure, not twice
         if call.when == "teardown" and _LARGEST in item.stash:
             report.numguard_largest = item.stash[_LARGEST].listed()
+            report.numguard_handled = item.stash[_REFUSED].listed()
         return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         refusal = getattr(report, "numguard_refusal", None)
         if refusal is not None:
             self.refusals.append(refusal)
+        for nbytes, where in getattr(report, "numguard_handled", ()):
+            self.handled.append((report.nodeid, nbytes, where))
         largest = getattr(report, "numguard_largest", None)
         if largest is not None:
             self.guarded += 1
@@ -255,10 +267,17 @@ class NumguardRun:
             return
         write = terminalreporter.write_line
         terminalreporter.section("numguard")
+        if self.guarded and environment.problems and not self.problems_reported:
+            for problem in environment.problems:
+                write(problem.instead())
         if self.guarded or self.refusals:
-            write(f"{self.guarded} guarded test(s), {len(self.refusals)} refusal(s)")
+            write(f"{self.guarded} guarded test(s), "
+                  f"{len(self.refusals) + len(self.handled)} refusal(s)")
         for refusal in self.refusals:
             write(f"refused: {refusal['nodeid']}: {refusal['summary']}")
+        for nodeid, nbytes, where in self.handled:
+            write(f"refused, and handled by the test: {nodeid}: {format_bytes(nbytes)} "
+                  f"requested at {where}")
         ranked = sorted(self.largest.items(), key=lambda kv: -kv[1][0][0])
         shown = len(ranked) if self.config.getoption("verbose") > 0 else TESTS_LISTED
         if ranked:
@@ -273,6 +292,7 @@ class NumguardRun:
 
 _GUARDS = pytest.StashKey["list[guard] | None"]()
 _LARGEST = pytest.StashKey["LargestAllocations"]()
+_REFUSED = pytest.StashKey["RefusedRequests"]()
 _SCALING = pytest.StashKey[ScalingReport]()
 
 
@@ -295,6 +315,25 @@ class LargestAllocations:
         """The largest `keep` allocations as (bytes, "file:line"), largest first."""
         ranked = sorted(self.by_site.items(), key=lambda kv: -kv[1])[: self.keep]
         return [(n, f"{short_path(f)}:{line}") for (f, line), n in ranked]
+
+
+class RefusedRequests:
+    """A refusal callback keeping the requests the backstop refused during a test."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[int, str]] = []
+
+    def __call__(self, nbytes: int) -> None:
+        filename, line = allocation_site(sys._getframe(1))
+        self.requests.append((nbytes, f"{short_path(filename)}:{line}"))
+
+    def failed_the_test(self) -> None:
+        """The last refusal left the test as its failure: it is listed as that."""
+        if self.requests:
+            self.requests.pop()
+
+    def listed(self) -> list[tuple[int, str]]:
+        return list(self.requests)
 
 
 def describe_refusal(item: pytest.Item, error: NumguardError) -> dict[str, Any]:

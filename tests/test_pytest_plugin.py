@@ -113,9 +113,10 @@ def test_mode_and_inflation_options(pytester):
 
 
 @pytest.mark.parametrize("option, expected", [
-    ("--numguard-limit=lots", "pytest --numguard-limit='lots' is not valid: *expected a whole byte count*"),
-    ("--numguard-mode=loud", "pytest --numguard-mode='loud' is not valid: *expected one of 'raise'*"),
-    ("--numguard-inflation=big", "pytest --numguard-inflation='big' is not valid: *at least 1, or 'none'*"),
+    ("--numguard-limit=lots", "pytest --numguard-limit='lots' is not valid*: expected a whole byte count*"),
+    ("--numguard-mode=loud", "pytest --numguard-mode='loud' is not valid: expected raise | warn | log | off"),
+    ("--numguard-inflation=big", "pytest --numguard-inflation='big' is not valid (not a number): *at least 1*'none'*"),
+    ("--numguard-rank-promotion=yes", "pytest --numguard-rank-promotion='yes' is not valid: expected allow | warn | raise"),
 ])
 def test_a_bad_option_is_a_usage_error_naming_it(pytester, option, expected):
     pytester.makepyfile(test_it=OUTER_PRODUCT)

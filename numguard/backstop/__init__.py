@@ -63,7 +63,8 @@ class watch:
     `callback(nbytes)` runs, in the allocating thread with the GIL held, for every
     NumPy data allocation of at least `floor` bytes made in this thread or asyncio task
     while the block runs (numguard's own bookkeeping excluded), once it is allowed;
-    `refused(nbytes)`, if given, for each request the backstop refused instead. It
+    `refused(nbytes)`, if given, for each request the backstop refused instead (of any
+    size). It
     observes only: it cannot refuse, and an exception it raises is ignored.
     `numguard.scaling` and the pytest plugin's reports are built on it.
     """

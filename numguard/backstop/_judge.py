@@ -280,14 +280,14 @@ def frame_site(frame: FrameType | None) -> tuple[str, int] | None:
 def _notify(watchers: tuple[Watcher, ...], nbytes: int, allowed: bool) -> None:
     """Tell this context's `watch` blocks: what was allocated, or what was refused."""
     for callback, floor, refused in watchers:
-        if nbytes >= floor:
-            try:
-                if allowed:
-                    callback(nbytes)
-                elif refused is not None:
+        try:
+            if not allowed:
+                if refused is not None:  # every refusal, whatever the floor
                     refused(nbytes)
-            except Exception:  # noqa: BLE001, S112 - an observer never breaks NumPy
-                continue
+            elif nbytes >= floor:
+                callback(nbytes)
+        except Exception:  # noqa: BLE001, S112 - an observer never breaks NumPy
+            continue
 
 
 def _translating() -> bool:

@@ -38,11 +38,8 @@ from typing import NamedTuple
 import numpy as np
 
 from .. import backstop
+from ..report import is_library_frame, user_frame
 
-_SKIPPED_DIRS = (
-    os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep,
-    os.path.dirname(os.path.abspath(np.__file__)) + os.sep,
-)
 NUMPY_DOMAIN = np.lib.tracemalloc_domain
 #: Frames tracemalloc keeps per trace: enough to reach the user's line from inside NumPy.
 TRACED_FRAMES = 12
@@ -52,18 +49,19 @@ Site = tuple[str, int]
 
 
 @contextmanager
-def watch_allocations(callback: Callable[[int], None], floor: int = 1) -> Iterator[bool]:
+def watch_allocations(callback: Callable[[int], None], floor: int = 1,
+                      refused: Callable[[int], None] | None = None) -> Iterator[bool]:
     """Call `callback(nbytes)` for NumPy data allocations of at least `floor` bytes this
-    thread or task makes in the block (`numguard.backstop.watch`). Yields True: the
-    allocations are observed, armed process or not."""
-    with backstop.watch(callback, max(1, floor)):
+    thread or task makes in the block, and `refused(nbytes)` for those the backstop
+    refused (`numguard.backstop.watch`). Yields True: the allocations are observed,
+    armed process or not."""
+    with backstop.watch(callback, max(1, floor), refused):
         yield True
 
 
 def allocation_site(frame: FrameType | None) -> Site:
     """(file, line) of the first frame outside NumPy and numguard, from `frame` outwards."""
-    while frame is not None and frame.f_code.co_filename.startswith(_SKIPPED_DIRS):
-        frame = frame.f_back
+    frame = user_frame(frame)  # NumPy's own test files count as the user's
     if frame is None:
         return UNKNOWN_SITE
     return (frame.f_code.co_filename, frame.f_lineno or 0)
@@ -161,7 +159,7 @@ def held_by_site(traces: list[tuple]) -> dict[Site, Held]:
 def _trace_site(frames: tuple[tuple[str, int], ...]) -> Site:
     """tracemalloc lists frames innermost first; beyond TRACED_FRAMES the site is unknown."""
     for filename, lineno in frames:
-        if not filename.startswith(_SKIPPED_DIRS):
+        if not is_library_frame(filename):
             return (filename, lineno)
     return UNKNOWN_SITE
 
