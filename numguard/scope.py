@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -22,6 +23,7 @@ from .settings import (
     get_settings,
     memory_error_translators,
     translating_here,
+    translating_threads,
     validate,
 )
 
@@ -80,6 +82,22 @@ class translating:
     def __exit__(self, exc_type: Any, error: BaseException | None, traceback: Any) -> None:
         translating_here.reset(self._token)
         _raise_translated(error)
+
+
+class translating_thread:
+    """`translating` for code that runs its own copied context inside the call (a dask
+    worker's task): the promise is made for this thread while the block runs."""
+
+    __slots__ = ("_ident", "_added")
+
+    def __enter__(self) -> None:
+        self._ident = threading.get_ident()
+        self._added = self._ident not in translating_threads
+        translating_threads.add(self._ident)
+
+    def __exit__(self, *exc_info: Any) -> None:
+        if self._added:
+            translating_threads.discard(self._ident)
 
 
 class guard:

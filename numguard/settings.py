@@ -178,6 +178,9 @@ _scoped: ContextVar[Scope | None] = ContextVar("numguard_settings", default=None
 #: True inside `scope.translating()`: a MemoryError leaving it becomes numguard's error
 #: with the whole message, so the backstop need not echo its record to stderr.
 translating_here: ContextVar[bool] = ContextVar("numguard_translating", default=False)
+#: The same promise made for a whole thread's call (`translating_thread`): a dask task
+#: runs in a context copied elsewhere, which a ContextVar set around the call never reaches.
+translating_threads: set[int] = set()
 
 
 def get_settings() -> Settings:

@@ -276,4 +276,9 @@ def test_example_runs():
                          timeout=180, check=True)
     assert "numguard: a NumPy allocation of" in out.stdout
     assert "same worker afterwards: True" in out.stdout
+    # #20.5/#20.6: the worker's log says it once (distributed's "Compute Failed"), not
+    # also numguard's echo; the limit's origin is the plugin's rule, as a size.
+    assert out.stderr.count("numguard: a NumPy allocation of 1.1 GiB") == 1, out.stderr
+    assert "from NumguardPlugin: (pause 80% of memory_limit" in out.stderr
+    assert "enable() at" not in out.stderr and " bytes from " not in out.stderr
     assert "a sane graph passes" in out.stdout

@@ -291,9 +291,9 @@ def _notify(watchers: tuple[Watcher, ...], nbytes: int, allowed: bool) -> None:
 
 
 def _translating() -> bool:
-    from ..settings import translating_here
+    from ..settings import translating_here, translating_threads
 
-    return translating_here.get()
+    return translating_here.get() or threading.get_ident() in translating_threads
 
 
 def _traceback_lines(error: BaseException) -> set[tuple[str, int]]:

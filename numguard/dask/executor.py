@@ -29,6 +29,7 @@ from typing import Any
 
 import numguard
 from numguard.errors import MemoryLimitError
+from numguard.scope import translating_thread
 
 try:
     from distributed.core import error_message
@@ -72,8 +73,14 @@ _call_in_guard = numguard.guard()(_call)
 
 
 def run_guarded(fn: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
-    """Call `fn` in a guard block; translate a refused allocation in its failure message."""
-    return translated_outcome(_call_in_guard(fn, args, kwargs))
+    """Call `fn` in a guard block; translate a refused allocation in its failure message.
+
+    distributed runs the task in a context it copied on the event loop's thread, which
+    the block's ContextVar does not reach: the task is judged by the worker's (armed)
+    process settings, and `translating_thread` tells the backstop that a refusal will
+    reach the client as numguard's error, so its record is not echoed to stderr."""
+    with translating_thread():
+        return translated_outcome(_call_in_guard(fn, args, kwargs))
 
 
 def translated_outcome(outcome: Any) -> Any:

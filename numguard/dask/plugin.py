@@ -10,8 +10,9 @@ future. Each worker then:
   fails with numguard's MemoryLimitError, not NumPy's bare "Unable to allocate"; the
   worker itself is never killed, as nothing was allocated;
 - sends every over-limit record of logger "numguard" as an event on topic "numguard"
-  (`client.get_events("numguard")`), with primitive fields; the record itself is logged
-  as before, so `client.forward_logging("numguard")` shows it too.
+  (`client.get_events("numguard")`), with primitive fields. A refused task's error
+  carries the message to the client, and distributed logs it in the worker's log
+  ("Compute Failed"), so numguard's record of it is an INFO record, not echoed.
 
 `teardown` (unregistering the plugin, or closing the worker) restores the worker: the
 executors back, the event sender removed, the backstop disarmed and the process
@@ -32,7 +33,7 @@ from distributed import Worker, get_worker
 from distributed.diagnostics.plugin import WorkerPlugin
 
 import numguard
-from numguard import forksafe
+from numguard import backstop, forksafe
 from numguard.limits import parse_limit
 
 from .executor import restore_task_executors, wrap_task_executors
@@ -239,12 +240,18 @@ class ProcessArming:
         self._workers: dict[int, tuple[Worker, WorkerLimit, NumguardPlugin]] = {}
         self._before: numguard.Settings | None = None
         self._was_armed = False
+        self._level = logging.NOTSET
 
     def add(self, worker: Worker, derived: WorkerLimit, plugin: NumguardPlugin) -> None:
         with self._lock:
             if not self._workers:
                 self._before = numguard.get_settings()
                 self._was_armed = _is_armed()
+                # A refusal the task's error carries is an INFO record (numguard.report):
+                # the events are sent from the records, so the logger must let INFO by.
+                self._level = log.level
+                if log.getEffectiveLevel() > logging.INFO:
+                    log.setLevel(logging.INFO)
             self._workers[id(worker)] = (worker, derived, plugin)
             self._arm()
 
@@ -256,6 +263,7 @@ class ProcessArming:
                 self._arm()
                 return
             numguard.disable()
+            log.setLevel(self._level)
             if self._before is not None:
                 numguard.configure(self._before)
             if self._was_armed:
@@ -271,7 +279,12 @@ class ProcessArming:
         settings: dict[str, Any] = {"mode": plugin.mode, "limit": derived.limit}
         if plugin.inflation is not None:
             settings["inflation"] = plugin.inflation
-        numguard.enable(**settings)
+        # Each setting named in the user's words: "limit=205.5 MiB from NumguardPlugin:
+        # (pause 80% of memory_limit 600 MiB - 68.9 MiB in use) / 2 threads = 205.5 MiB".
+        origins = {"mode": f"NumguardPlugin(mode={plugin.mode!r})",
+                   "limit": f"NumguardPlugin: {derived.rule}",
+                   "inflation": f"NumguardPlugin(inflation={plugin.inflation!r})"}
+        backstop.enable_as(origins, **settings)
 
 
 def _sort_key(limit: int | str) -> float:
