@@ -257,3 +257,14 @@ def test_loading_twice_is_harmless_and_reload_works(ip):
     count = sum(isinstance(t, extension.CellTranslator) for t in ip.ast_transformers)
     assert count == 1
     assert run(ip, "1 + 1").result == 2
+
+
+def test_inflation_set_by_the_magic_judges_plain_arrays_in_cells(ip):
+    # #20.4: `%numguard inflation=2` let np.ones((50,1)) * np.ones((1,20)) pass.
+    ip.run_line_magic("numguard", "inflation=2")
+    result = run(ip, "inflated = np.ones((50, 1)) * np.ones((1, 20))")
+    error = result.error_in_exec
+    assert isinstance(error, numguard.errors.InflationError)
+    assert "expression: np.ones((50, 1)) * np.ones((1, 20))" in str(error)
+    assert "inflation: more than the factor 2 allowed (%numguard" in str(error)
+    assert run(ip, "fine = np.ones((10, 3)) + np.ones(3)\nfine.shape").result == (10, 3)
