@@ -46,10 +46,18 @@ logger = logging.getLogger("numguard")
 
 
 def load_backend() -> tuple[Any, str]:
-    """The handler module: the C helper, else (or if asked) the ctypes fallback."""
+    """The handler module: the C helper, else (or if asked) the ctypes fallback.
+
+    NUMGUARD_NO_C (any value but empty or "0") runs numguard's Python code alone, the
+    backstop's ctypes handler included; NUMGUARD_BACKSTOP_BACKEND=c then is an error."""
     wanted = os.environ.get(BACKEND_VARIABLE, "").strip().lower()
     if wanted not in ("", "c", "ctypes"):
         raise ValueError(f"{BACKEND_VARIABLE}={wanted!r} is not valid: expected c | ctypes")
+    if os.environ.get("NUMGUARD_NO_C", "").strip() not in ("", "0"):
+        if wanted == "c":
+            raise ValueError(f"{BACKEND_VARIABLE}=c and NUMGUARD_NO_C are both set: "
+                             f"unset one of them")
+        wanted = "ctypes"
     if wanted != "ctypes":
         try:
             from . import _handler
