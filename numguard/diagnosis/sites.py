@@ -92,12 +92,23 @@ def _project(frame: FrameType, located: Any) -> Estimate | None:
 
 def _may_broadcast(left: Any, right: Any) -> bool:
     """False when the rules cannot trip: an array and a scalar (the result is the
-    array's shape), or two arrays of one shape (nothing is stretched)."""
+    array's shape), two arrays of one shape (nothing is stretched), or arrays of one
+    rank whose result is no larger than the larger of them (a keepdims reduction
+    subtracted back, a row added to a matrix: inflation needs a result larger than
+    every operand, rank promotion operands of different ranks)."""
     left_kind, right_kind = type(left), type(right)
     if left_kind in _SCALARS or right_kind in _SCALARS:
         return False
     if left_kind is _ndarray and right_kind is _ndarray:
-        return left.shape != right.shape
+        a, b = left.shape, right.shape
+        if a == b:
+            return False
+        if len(a) != len(b) or not a:
+            return True
+        size = 1
+        for m, n in zip(a, b):
+            size *= m if m >= n else n
+        return size > max(left.size, right.size)
     return True
 
 
@@ -110,6 +121,15 @@ def _call(frame: FrameType, located: Any) -> Estimate | None:
     if type(callee) is np.ufunc:
         if callee.nin < 2 or callee.signature is not None:
             return None
+        args = located.node.args
+        if len(args) == 2 and not located.node.keywords and not any(
+                isinstance(arg, ast.Starred) for arg in args):
+            try:
+                left, right = evaluator.value(args[0]), evaluator.value(args[1])
+            except NotEvaluated:
+                return None
+            if not _may_broadcast(left, right):
+                return None
     elif id(callee) not in _broadcasting_ids():
         return None
     found = analyse(located.node, evaluator).estimate
