@@ -36,6 +36,7 @@ from numguard.policy import (
 from numguard.projection import project_ufunc
 
 from .deferral import UFUNC, Guarded, defers, returned, rewrap
+from .written import involves_objects, written_operator
 
 _ndarray = np.ndarray
 _scoped_get = _settings._scoped.get
@@ -54,15 +55,19 @@ def guarded_ufunc(guarded: type, ufunc: np.ufunc, method: str, inputs: tuple, kw
     ):
         return NotImplemented
     allowed = decide_ufunc(ufunc, method, inputs, kwargs, settings) if settings.mode != "off" else None
+    kernel = ufunc if method == "__call__" else getattr(ufunc, method)
+    if method == "__call__" and involves_objects(inputs):
+        written = written_operator(inputs, kwargs)  # see numguard.guarded.written
+        if written is not None:
+            kernel, kwargs = written, {}
     unwrapped = [x.view(x._unguarded) if isinstance(x, Guarded) else x for x in inputs]
     if "where" in kwargs:
         where = kwargs["where"]
         if isinstance(where, Guarded):
             kwargs["where"] = where.view(where._unguarded)
-    if outs is not None:
+    if outs is not None and kwargs:
         kwargs["out"] = tuple([o.view(o._unguarded) if isinstance(o, Guarded) else o
                                for o in outs])
-    kernel = ufunc if method == "__call__" else getattr(ufunc, method)
     result = (kernel(*unwrapped, **kwargs) if allowed is None
               else run_judged(allowed, kernel, *unwrapped, **kwargs))
     if method == "at":
@@ -123,8 +128,10 @@ def binary_hot_path(
     given_a, given_b = a, b
     if type_a is guarded:
         shape, size, itemsizes = a.shape, a.size, a.itemsize
+        if itemsizes == 8 and a.dtype.kind == "O":
+            return SLOW  # object elements: see numguard.guarded.written
         if type_b is guarded:
-            if b.shape != shape:
+            if b.shape != shape or (b.itemsize == 8 and b.dtype.kind == "O"):
                 return SLOW
             itemsizes += b.itemsize
             b = b.view(_ndarray)
@@ -134,6 +141,8 @@ def binary_hot_path(
             return SLOW
         a = a.view(_ndarray)
     elif type_b is guarded and type_a in _SCALAR_TYPES:
+        if b.itemsize == 8 and b.dtype.kind == "O":
+            return SLOW
         shape, size, itemsizes = b.shape, b.size, b.itemsize + _SCALAR_ITEMSIZE
         b = b.view(_ndarray)
     else:
