@@ -42,33 +42,31 @@ ELEMENT_SLACK = 32
 ALLOWANCE_SLACK = 64 * 1024
 
 
-class Allowance:
-    """What a judged operation was allowed to allocate, and what is left of it.
-
-    An entry point that has projected and judged an operation runs NumPy's kernel with
-    its Allowance in JUDGED: the projected peak plus ALLOWANCE_SLACK. The allocation
-    backstop debits the operation's own allocations from it (those made while numguard's
-    frame called NumPy, NumPy's own frames aside): within it they pass without a second
-    verdict, so one operation gets one report; beyond it they are judged like any
-    other. So a projection that is too low costs at most an extra report, never an
-    unjudged allocation, and a wrapped array is never less protected than a plain one.
-    User code NumPy calls back meanwhile (object loops, np.frompyfunc,
-    __array_finalize__) allocates against the block's rules, not the allowance.
-    """
-
-    __slots__ = ("left",)
-
-    def __init__(self, peak: int) -> None:
-        self.left = peak + ALLOWANCE_SLACK
+#: What the judged operation NumPy is running in this context may still allocate, in
+#: bytes, or None outside judged operations: the allowance.
+#:
+#: An entry point that has projected and judged an operation runs NumPy's kernel with
+#: `allowance(peak)` here: the projected peak plus ALLOWANCE_SLACK. The allocation
+#: backstop debits the operation's own allocations from it (those made while
+#: numguard's frame called NumPy, NumPy's own frames aside; it sets the var to what is
+#: left, and the entry point's reset restores what was there before): within it they
+#: pass without a second verdict, so one operation gets one report; beyond it they are
+#: judged like any other. So a projection that is too low costs at most an extra
+#: report, never an unjudged allocation, and a wrapped array is never less protected
+#: than a plain one. User code NumPy calls back meanwhile (object loops, np.frompyfunc,
+#: __array_finalize__) allocates against the block's rules, not the allowance. A plain
+#: int: setting it costs what setting a flag costs.
+JUDGED: ContextVar[int | None] = ContextVar("numguard_judged", default=None)
 
 
-#: The Allowance of the judged operation NumPy is running in this context, or None.
-JUDGED: ContextVar[Allowance | None] = ContextVar("numguard_judged", default=None)
+def allowance(peak: int) -> int:
+    """The allowance of an operation judged on `peak` bytes (see JUDGED)."""
+    return peak + ALLOWANCE_SLACK
 
 
 def run_judged(peak: int, kernel: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """`kernel(*args, **kwargs)` with an allowance of `peak` bytes (see Allowance)."""
-    token = JUDGED.set(Allowance(peak))
+    """`kernel(*args, **kwargs)` with the allowance of `peak` bytes (see JUDGED)."""
+    token = JUDGED.set(peak + ALLOWANCE_SLACK)
     try:
         return kernel(*args, **kwargs)
     finally:
@@ -175,7 +173,7 @@ def enforce(estimate: Estimate, settings: Settings | None = None) -> int:
 
     Returns, when the operation may run, the peak it was allowed: the caller then runs
     NumPy's kernel through `run_judged(peak, ...)`, so that the backstop does not judge
-    the same operation again (see Allowance).
+    the same operation again (see JUDGED).
     """
     settings = settings or get_settings()
     if settings.mode != "off":
@@ -187,6 +185,6 @@ def enforce(estimate: Estimate, settings: Settings | None = None) -> int:
     return estimate.peak
 
 
-__all__ = ["judge_shapes", "uses_shape_rules", "ALLOWANCE_SLACK", "ELEMENT_SLACK", "JUDGED", "NEGLIGIBLE_NBYTES", "Allowance",
+__all__ = ["judge_shapes", "uses_shape_rules", "ALLOWANCE_SLACK", "ELEMENT_SLACK", "JUDGED", "NEGLIGIBLE_NBYTES", "allowance",
            "cannot_trip", "enforce", "judge", "judge_bytes", "mode_for", "run_judged",
            "small_bound"]

@@ -26,7 +26,7 @@ Whose allocation it is (`whose`), read from the innermost frame outside NumPy's 
 
 - numguard's bookkeeping (projections' stand-ins, budget readers, reports): never judged;
 - an operation a GuardedArray has projected and judged (`policy.JUDGED` holds its
-  Allowance, and the frame is numguard's, which called NumPy's kernel): allocations
+  allowance, and the frame is numguard's, which called NumPy's kernel): allocations
   within the allowance pass without a second verdict (one operation, one report); one
   beyond it is judged like any other, so a projection that was too low costs an extra
   report, never an unjudged allocation;
@@ -213,9 +213,9 @@ class Judge:
         if settings is None or settings.mode == "off":
             return ALLOW
         if owner == "operation":
-            allowance = JUDGED.get()
-            if allowance is not None and nbytes <= allowance.left:
-                allowance.left -= nbytes
+            left = JUDGED.get()
+            if left is not None and nbytes <= left:
+                JUDGED.set(left - nbytes)  # the operation's own reset restores it after
                 return ALLOW
         trip = judge_bytes(nbytes, settings, budget)
         if trip is None and uses_shape_rules(settings):

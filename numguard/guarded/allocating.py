@@ -75,7 +75,7 @@ import numpy as np
 
 from numguard import settings as _settings
 from numguard.errors import NumguardError
-from numguard.policy import JUDGED, Allowance, enforce, judge, run_judged, small_bound
+from numguard.policy import ALLOWANCE_SLACK, JUDGED, enforce, judge, run_judged, small_bound
 from numguard.projection.indexing import BASIC_INDEX_TYPES
 from numguard.projection.ndarray_methods import METHODS
 
@@ -96,7 +96,7 @@ def decide_method(name: str, project: Any, a: np.ndarray, args: tuple, kwargs: d
     """Project `a.<name>(*args, **kwargs)`, judge and act; NumPy's errors stay NumPy's.
     Foreign arrays among the arguments are neither projected nor converted. The bytes
     the call may allocate when it was decided here (the method then runs with that
-    allowance, see policy.Allowance); None when it could not be projected (the backstop
+    allowance, see policy.JUDGED); None when it could not be projected (the backstop
     judges what NumPy allocates)."""
     if (args and defers_any(args, EITHER)) or (kwargs and defers_any(kwargs.values(), EITHER)):
         return None
@@ -247,7 +247,7 @@ def _guarded_resize(method: Any) -> Any:
         del self  # from here on only the bound method refers to the array
         if allowed is None:
             return bound(*args, **kwargs)
-        token = _mark_judged(Allowance(allowed))  # policy.run_judged, without its frame
+        token = _mark_judged(allowed + ALLOWANCE_SLACK)  # policy.run_judged, without its frame
         try:
             return bound(*args, **kwargs)
         finally:

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from numguard import settings as _settings
-from numguard.policy import ELEMENT_SLACK, JUDGED, Allowance, cannot_trip, enforce
+from numguard.policy import ELEMENT_SLACK, ALLOWANCE_SLACK, JUDGED, cannot_trip, enforce
 from numguard.projection import registered_functions
 from numguard.projection.registry import FUNCTIONS
 
@@ -93,7 +93,7 @@ class FunctionProtocol:
                 if estimate is not None:
                     allowed = enforce(estimate, settings)
         if allowed is not None:
-            token = _mark_judged(Allowance(allowed))  # policy.run_judged, inlined
+            token = _mark_judged(allowed + ALLOWANCE_SLACK)  # policy.run_judged, inlined
             try:
                 result = implementation(*plain_args, **plain_kwargs)
             finally:

@@ -27,7 +27,7 @@ from numguard import settings as _settings
 from numguard.policy import (
     ELEMENT_SLACK,
     JUDGED,
-    Allowance,
+    ALLOWANCE_SLACK,
     cannot_trip,
     enforce,
     run_judged,
@@ -168,7 +168,7 @@ def binary_hot_path(
         if bound > small_bound(settings):
             if not cannot_trip(bound, settings):
                 return SLOW  # project it: the report needs the exact figure
-            token = _mark_judged(Allowance(bound))  # decided here: policy.run_judged, inlined
+            token = _mark_judged(bound + ALLOWANCE_SLACK)  # decided here: policy.run_judged, inlined
             try:
                 result = ufunc(a, b)
             finally:
