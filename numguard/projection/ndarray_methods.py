@@ -40,7 +40,7 @@ from numpy.lib.array_utils import normalize_axis_index
 
 from . import ndarray_selection as selection
 from .indexing import getitem, getitem_rejects
-from .operands import gather_exact, split_axis
+from .operands import discards_imaginary, gather_exact, quiet, split_axis
 from .record import Estimate, build
 from .ufunc_arguments import check_order
 
@@ -128,11 +128,21 @@ def astype(
 ) -> Estimate | None:
     # Replay on a zero-size array of a's dtype: NumPy resolves the result dtype (sizes
     # flexible dtypes from the source, adapts datetime units) and checks `casting`.
-    stand_in = np.empty(0, a.dtype)
-    replay = stand_in.astype(dtype, casting=casting, copy=False)
+    target = np.dtype(dtype)  # None: float64, as astype reads it
+    discards = discards_imaginary(a.dtype, target)
+    if discards:  # the replay would warn: NumPy's casting check here instead
+        if not np.can_cast(a.dtype, target, casting):
+            raise TypeError(f"Cannot cast array data from {a.dtype!r} to {target!r} "
+                            f"according to the rule {casting!r}")
+        stand_in = np.empty(0, quiet(a.dtype, target))
+        replay = stand_in.astype(dtype, casting="unsafe", copy=False)
+    else:
+        stand_in = np.empty(0, a.dtype)
+        replay = stand_in.astype(dtype, casting=casting, copy=False)
     result = replay.dtype
     check_order(order)
-    if not copy and replay is stand_in and (subok or type(a) is _ndarray) and _order_kept(a, order):
+    kept = not discards and replay is stand_in
+    if not copy and kept and (subok or type(a) is _ndarray) and _order_kept(a, order):
         return None  # `a` itself comes back
     source = a.dtype.kind
     exact = result.kind != "T" and (result.kind != "O" or source == "O")

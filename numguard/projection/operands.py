@@ -80,6 +80,27 @@ def unit(value: Any, ndim: int | None = None) -> np.ndarray:
     return np.zeros((1,) * (a.ndim if ndim is None else ndim), dtype=a.dtype)
 
 
+def discards_imaginary(source: Any, target: Any) -> bool:
+    """A cast from complex to an integer or float dtype: fetching its loop makes NumPy
+    warn (ComplexWarning), even for zero elements. numguard never warns on its own
+    behalf, so stand-ins avoid it (`quiet`); `warnings.catch_warnings` would swap the
+    process-wide filters, which is not thread-safe."""
+    if source is None or target is None:
+        return False
+    kind = "c" if source is complex else np.dtype(source).kind if source not in (
+        int, float) else "f"
+    return kind == "c" and np.dtype(target).kind in "iuf"
+
+
+def quiet(dtype: np.dtype, target: Any) -> np.dtype:
+    """The dtype a stand-in takes in place of `dtype` when NumPy will cast it to
+    `target`: its real counterpart where the cast would discard an imaginary part
+    (NumPy resolves the same result: `target` is forced), else `dtype` itself."""
+    if discards_imaginary(dtype, target):
+        return np.empty(0, dtype).real.dtype
+    return dtype
+
+
 def split_axis(a: Any, axis: Any) -> tuple[tuple[int, ...], int, tuple[int, ...]]:
     """(dims before, length, dims after) of `axis`; None flattens, and a 0-d array
     takes axis 0 or -1 as a 1-d array of one element (NumPy's PyArray_CheckAxis)."""

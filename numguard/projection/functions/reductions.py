@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 
-from ..operands import NO_VALUE, as_array, unit
+from ..operands import NO_VALUE, as_array, quiet, unit
 from ..record import Estimate, build
 from ..registry import projects
 from .common import atleast, out_array, void
@@ -140,11 +140,13 @@ def _reduction(func: Any, a: Any, axis: Any, out: Any, keepdims: Any, options: d
     if keepdims is not NV:
         call["keepdims"] = keepdims
     q_shape: tuple = ()
+    one = unit(a) if call.get("dtype") is None else np.zeros(
+        (1,) * a.ndim, quiet(a.dtype, call["dtype"]))
     if q is not NV:
         q_shape = np.asarray(q).shape
-        stand = func(unit(a), q, **call)
+        stand = func(one, q, **call)
     else:
-        stand = func(unit(a), **call)
+        stand = func(one, **call)
     if isinstance(stand, tuple):  # average(returned=True)
         stand = stand[0]
     dtype = np.asarray(stand).dtype if out is None else out.dtype
@@ -205,7 +207,7 @@ def cumulative_sum(func: Any, x: Any, /, *, axis: Any = None, dtype: Any = None,
 
 def _cumulative(func: Any, a: Any, shape: tuple, dtype: Any, out: Any) -> Estimate:
     out = out_array(out)
-    result = _CUMULATIVE[func.__name__](np.zeros(1, a.dtype), dtype=dtype).dtype
+    result = _CUMULATIVE[func.__name__](np.zeros(1, quiet(a.dtype, dtype)), dtype=dtype).dtype
     extra = 0
     if func.__name__.startswith("nan") and a.dtype.kind in "fc":
         extra = a.size * (a.itemsize + 1)  # NumPy's copy with NaNs replaced, and the mask
@@ -226,7 +228,7 @@ def linalg_trace(func: Any, x: Any, /, *, offset: Any = 0, dtype: Any = None) ->
 
 def _trace(func: Any, a: Any, offset: Any, axes: tuple, dtype: Any, out: Any) -> Estimate:
     shape = np.diagonal(void(a.shape), offset, *axes).shape[:-1]
-    stand = np.zeros((1, 1), a.dtype)
+    stand = np.zeros((1, 1), quiet(a.dtype, dtype))
     result = np.trace(stand, dtype=dtype).dtype if out is None else out.dtype
     return build(func, (shape,), (result,), (a,), outs=(out,))
 
