@@ -192,12 +192,12 @@ def reshape(a: np.ndarray, /, *shape: Any, order: Any = "C", copy: Any = None) -
     result = np.empty(a.shape, NO_DATA).reshape(*shape).shape
     if copy:
         return build(_ndarray.reshape, (result,), (a.dtype,), (a,), exact=gather_exact(a.dtype))
-    if copy is not None or not _reshape_copies(a, shape, order):
+    if copy is not None or not reshape_copies(a, shape, order):
         return None  # a view (copy=False: a view or NumPy's error)
     return build(_ndarray.reshape, (result,), (a.dtype,), (a,), exact=gather_exact(a.dtype))
 
 
-def _reshape_copies(a: np.ndarray, shape: tuple, order: Any) -> bool:
+def reshape_copies(a: np.ndarray, shape: tuple, order: Any) -> bool:
     if a.size <= 1:
         return False
     order = "C" if order is None else str(order).upper()
@@ -218,12 +218,12 @@ def _reshape_copies(a: np.ndarray, shape: tuple, order: Any) -> bool:
 
 def ravel(a: np.ndarray, /, order: Any = "C") -> Estimate | None:
     check_order(order)
-    if not _ravel_copies(a, "C" if order is None else str(order).upper()):
+    if not ravel_copies(a, "C" if order is None else str(order).upper()):
         return None
     return build(_ndarray.ravel, ((a.size,),), (a.dtype,), (a,), exact=gather_exact(a.dtype))
 
 
-def _ravel_copies(a: np.ndarray, order: str) -> bool:
+def ravel_copies(a: np.ndarray, order: str) -> bool:
     """NumPy's PyArray_Ravel: a view for a layout matching the order, else a copy."""
     flags = a.flags
     if order == "K":

@@ -102,10 +102,11 @@ def _accumulate(ufunc: np.ufunc, args: tuple, kwargs: dict) -> Estimate:
     loop = _reduction_dtypes(ufunc, array.dtype, dtype, out, "accumulate", uniform=True)
     if out is not None and out.shape != shape:
         raise ValueError(f"output shape {out.shape} does not match the input shape {shape}")
-    copies = 0
+    # accumulate casts without buffers: a whole copy of the input in the loop's dtype
+    copies = array.size * loop[1].itemsize if array.dtype != loop[1] else 0
     if out is not None:  # an elementwise loop: out=a is safe, out=a[::-1] is copied
-        copies = overlap_copy_nbytes((array,), (out,), (loop[0],), elementwise=True,
-                                     trivial=False)
+        copies += overlap_copy_nbytes((array,), (out,), (loop[0],), elementwise=True,
+                                      trivial=False)
     return _record(ufunc, "accumulate", shape, loop[0], out, array, copies)
 
 

@@ -1,4 +1,5 @@
-"""Results whose size depends on the data: an upper bound (`exact=False`)."""
+"""Results whose size depends on the data: an upper bound (`exact=False`), or the
+exact size where NumPy itself counts first (nonzero, argwhere, flatnonzero)."""
 
 from __future__ import annotations
 
@@ -10,18 +11,40 @@ from numpy.lib.array_utils import normalize_axis_index
 from ..operands import as_array
 from ..record import Estimate, build
 from ..registry import projects
-from .common import INTP, nonzero_bound
+from .common import INTP, count_nonzero, nonzero_estimate
 
 
-@projects(np.nonzero, np.argwhere, np.flatnonzero, bound=True)
+@projects(np.nonzero)
 def nonzero(func: Any, /, a: Any) -> Estimate:
+    """Exact: NumPy counts the nonzero elements first, and so does the projection."""
+    return nonzero_estimate(func, a)
+
+
+@projects(np.argwhere)
+def argwhere(func: Any, /, a: Any) -> Estimate:
+    """transpose(nonzero(a)): the index arrays, then their stacked (ndim, count) copy,
+    which the (count, ndim) result views. A 0-d a is taken as 1-d, then sliced to
+    (count, 0)."""
     a = as_array(a)
-    name = func.__name__
-    if name == "argwhere":
-        return build(func, ((a.size, a.ndim),), (INTP,), (a,), exact=False)
-    if name == "flatnonzero":
-        return build(func, ((a.size,),), (INTP,), (a,), exact=False)
-    return nonzero_bound(func, a)
+    if a.ndim == 0:
+        count = count_nonzero(a)
+        n = 1 if count is None else count
+        return build(func, ((n, 0),), (INTP,), (a,), exact=count is not None,
+                     peak=2 * n * INTP.itemsize)
+    found = nonzero_estimate(np.nonzero, a)
+    n = found.shapes[0][0]
+    return build(func, ((n, a.ndim),), (INTP,), (a,), exact=found.exact,
+                 peak=2 * found.nbytes)
+
+
+@projects(np.flatnonzero)
+def flatnonzero(func: Any, /, a: Any) -> Estimate:
+    """nonzero(ravel(a))[0]: a copy of `a` where ravel needs one."""
+    a = as_array(a)
+    count = count_nonzero(a)
+    copy = 0 if a.flags.c_contiguous else a.nbytes
+    return build(func, ((a.size if count is None else count,),), (INTP,), (a,),
+                 exact=count is not None, extra=copy)
 
 
 @projects(np.extract, bound=True)

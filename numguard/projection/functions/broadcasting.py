@@ -16,7 +16,7 @@ from ..broadcast import broadcast_shapes, stretches
 from ..operands import as_array, dtype_of, shape_of, zero
 from ..record import Estimate, build
 from ..registry import projects
-from .common import nonzero_bound, out_array, void
+from .common import nonzero_estimate, out_array, void
 
 #: np.where's result dtype by operand dtypes (Python scalar types stand for weak scalars).
 _WHERE_DTYPES: dict[tuple, np.dtype] = {}
@@ -25,7 +25,7 @@ _WHERE_DTYPES: dict[tuple, np.dtype] = {}
 @projects(np.where)
 def where(func: Any, condition: Any, x: Any = None, y: Any = None, /) -> Estimate:
     if x is None and y is None:
-        return nonzero_bound(func, condition)
+        return nonzero_estimate(func, condition)
     if x is None or y is None:
         raise ValueError("either both or neither of x and y should be given")
     operands = (condition, x, y)

@@ -27,6 +27,12 @@ F8 = np.dtype(np.float64)
 BOOL = np.dtype(bool)
 
 
+def data_free(shape: tuple, dtype: Any) -> np.ndarray:
+    """An array of `shape` and `dtype` without data (every stride 0, one element
+    behind it): for projections that read shapes and dtypes only."""
+    return np.lib.stride_tricks.as_strided(np.empty(1, dtype), shape, (0,) * len(shape))
+
+
 def void(shape: tuple) -> np.ndarray:
     """A zero-itemsize stand-in: any shape, 0 bytes (use only where NumPy makes a view)."""
     return np.empty(shape, dtype=VOID)
@@ -41,11 +47,29 @@ def out_array(out: Any) -> np.ndarray | None:
     return out
 
 
-def nonzero_bound(func: Any, a: Any) -> Estimate:
-    """nonzero-like: one intp index array per axis, at most a.size long each."""
+NONZERO_0D = ("Calling nonzero on 0d arrays is not allowed. Use np.atleast_1d(scalar)"
+              ".nonzero() instead. If the context of this error is of the form "
+              "`arr[nonzero(cond)]`, just use `arr[cond]`.")
+
+
+def count_nonzero(a: Any) -> int | None:
+    """How many elements NumPy's nonzero finds: the count it makes itself before
+    allocating (one pass, nothing allocated). None for object and StringDType data,
+    where counting would call each element's `__bool__` a second time."""
+    if a.dtype.kind in "OTV":
+        return None
+    return int(np.count_nonzero(np.asarray(a)))
+
+
+def nonzero_estimate(func: Any, a: Any) -> Estimate:
+    """nonzero-like: one intp index array per axis, of the nonzero count (at most a.size
+    where the count is not taken: a bound)."""
     a = as_array(a)
-    ndim = max(a.ndim, 1)
-    return build(func, ((a.size,),) * ndim, (INTP,) * ndim, (a,), exact=False)
+    if a.ndim == 0:
+        raise ValueError(NONZERO_0D)
+    count = count_nonzero(a)
+    n = a.size if count is None else count
+    return build(func, ((n,),) * a.ndim, (INTP,) * a.ndim, (a,), exact=count is not None)
 
 
 def product_dtype(a: Any, b: Any) -> np.dtype:

@@ -137,12 +137,14 @@ def roll(func: Any, /, a: Any, shift: Any, axis: Any = None) -> Estimate:
 
 @projects(np.tril, np.triu)
 def tril(func: Any, /, m: Any, k: Any = 0) -> Estimate:
-    """A masked copy (plus NumPy's boolean mask of the last two axes)."""
+    """where(tri(*m.shape[-2:]), m, 0): a boolean (N, M) mask, and the broadcast of m
+    against it (a 1-d m of length N gives an (N, N) result; a 0-d m has no N)."""
     m = as_array(m)
-    if m.ndim < 2:
-        raise ValueError("input must be at least 2-d")
-    mask = math.prod(m.shape[-2:])
-    return build(func, (m.shape,), (m.dtype,), (m,), extra=mask)
+    if m.ndim == 0:
+        raise TypeError("tri() missing 1 required positional argument: 'N'")
+    rows, cols = (m.shape[0], m.shape[0]) if m.ndim == 1 else m.shape[-2:]
+    shape = broadcast_shapes([(rows, cols), m.shape])
+    return build(func, (shape,), (m.dtype,), (m,), extra=rows * cols)
 
 
 @projects(np.packbits)

@@ -67,9 +67,10 @@ def isreal(func: Any, /, x: Any) -> Estimate:
 @projects(np.isclose, delegated=True)
 def isclose(func: Any, /, a: Any, b: Any, rtol: Any = 1e-05, atol: Any = 1e-08,
             equal_nan: Any = False) -> Estimate:
-    """|a - b| and atol + rtol * |b| (two float arrays) and the finite masks."""
+    """|a - b| and atol + rtol * |b| (two float arrays, the rest computed in place by
+    NumPy's temporary elision) and one mask."""
     return _by_stand_ins(func, {"a": a, "b": b}, {"rtol": rtol, "atol": atol,
-                                                   "equal_nan": equal_nan}, temporaries=2.5)
+                                                   "equal_nan": equal_nan}, temporaries=2.125)
 
 
 @projects(np.allclose, delegated=True)
@@ -102,11 +103,14 @@ def gradient(func: Any, /, f: Any, *varargs: Any, axis: Any = None,
 
 @projects(np.trapezoid, delegated=True)
 def trapezoid(func: Any, /, y: Any, x: Any = None, dx: Any = 1.0, axis: Any = -1) -> Estimate:
-    """The reduction along `axis`, after (y[1:] + y[:-1]) and its product with d."""
+    """The reduction along `axis` of d * (y[1:] + y[:-1]) / 2: one array of the slices'
+    size (NumPy computes the products in place, temporary elision), and diff(x)."""
     y = as_array(y)
     ax = np.lib.array_utils.normalize_axis_index(axis, y.ndim)
     args = (unit(y),) if x is None else (unit(y), unit(x))
     dtype = np.asarray(np.trapezoid(*[np.concatenate([a, a], axis=-1) for a in args],
                                     dx=dx, axis=-1)).dtype
+    pairs = y.size // y.shape[ax] * max(y.shape[ax] - 1, 0) if y.shape[ax] else 0
+    steps = 0 if x is None else as_array(x).size * dtype.itemsize
     return build(func, (y.shape[:ax] + y.shape[ax + 1:],), (dtype,), (y,),
-                 extra=2 * y.size * dtype.itemsize)
+                 extra=pairs * dtype.itemsize + steps)

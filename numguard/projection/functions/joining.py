@@ -132,8 +132,11 @@ def repeat(func: Any, /, a: Any, repeats: Any, axis: Any = None) -> Estimate:
         shape, ax = (a.size,), 0
     else:
         shape, ax = a.shape, normalize_axis_index(axis, a.ndim)
-    if counts.dtype.kind not in "iub":
-        counts = counts.astype(np.intp, casting="same_kind")
+    if counts.dtype.kind == "O":  # Python ints beyond int64: NumPy's OverflowError
+        counts = np.asarray(repeats, dtype=np.intp)
+    elif not np.can_cast(counts.dtype, np.intp, "safe"):
+        raise TypeError(f"Cannot cast array data from {counts.dtype!r} to "
+                        f"{np.dtype(np.intp)!r} according to the rule 'safe'")
     if counts.ndim > 1:
         raise ValueError("repeats must be a scalar or a 1-d array")
     if counts.size == 1:

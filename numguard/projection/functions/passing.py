@@ -81,10 +81,22 @@ def trim_zeros(func: Any, /, filt: Any, trim: Any = "fb", axis: Any = None) -> E
 
 @projects(np.real_if_close, answer_only=True)
 def real_if_close(func: Any, /, a: Any, tol: Any = 100) -> Estimate:
-    """The real part (a view) or `a` itself, after comparing |a.imag| (a temporary)."""
-    a = as_array(a)
-    temporary = a.size * a.itemsize if a.dtype.kind == "c" else 0
-    return build(func, (a.shape,), (a.dtype,), (a,), view=True, peak=temporary)
+    """`a.real` (a view) where every |imaginary part| is below tol, else `a` itself:
+    the data decides the dtype, and two reductions over the imaginary parts (which
+    allocate nothing) read it as NumPy does. On the way, |a.imag| < tol: a float array
+    of the real type and its mask."""
+    x = as_array(a)
+    if x.dtype.kind != "c":
+        return build(func, (x.shape,), (x.dtype,), (x,), view=True)
+    if tol > 1:
+        tol = np.finfo(x.dtype).eps * tol
+    imag = x.imag
+    with np.errstate(all="ignore"):
+        close = x.size == 0 or bool(np.maximum.reduce(imag, axis=None) < tol
+                                    and -np.minimum.reduce(imag, axis=None) < tol)
+    dtype = imag.dtype if close else x.dtype
+    return build(func, (x.shape,), (dtype,), (x,), view=True,
+                 peak=x.size * (imag.dtype.itemsize + 1))
 
 
 @projects(*_NOTHING, answer_only=True)

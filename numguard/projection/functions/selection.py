@@ -31,14 +31,18 @@ def partition(func: Any, /, a: Any, kth: Any, axis: Any = -1, kind: Any = "intro
 def _sorted(func: Any, a: Any, axis: Any) -> Estimate:
     """The input's shape (flattened for axis=None); intp for the arg* functions."""
     a = as_array(a)
+    arg = func.__name__.startswith("arg")
     if axis is None:
         shape = (a.size,)
-    else:
-        if a.ndim == 0:
+    elif a.ndim == 0:  # ndarray.argsort takes a 0-d array as 1-d; a.sort() does not
+        if not arg:
             raise np.exceptions.AxisError(operator.index(axis), 0)
+        normalize_axis_index(axis, 1)
+        shape = (1,)
+    else:
         normalize_axis_index(axis, a.ndim)
         shape = a.shape
-    dtype = INTP if func.__name__.startswith("arg") else a.dtype
+    dtype = INTP if arg else a.dtype
     return build(func, (shape,), (dtype,), (a,))
 
 
