@@ -54,7 +54,12 @@ setup(
             "numguard.backstop._handler",
             sources=["numguard/backstop/_handler.c"],
             optional=True,
-        )
+        ),
+        Extension(
+            "numguard.guarded._fastpath",
+            sources=["numguard/guarded/_fastpath.c"],
+            optional=True,
+        ),
     ],
     cmdclass={"build_py": build_py_with_pth, "editable_wheel": editable_wheel_with_pth},
 )

@@ -7,7 +7,8 @@ processes with different environment variables and prints what each run did:
     NUMGUARD_LIMIT=1MiB                    -> BroadcastMemoryError before allocating
     NUMGUARD_MODE=warn NUMGUARD_LIMIT=1MiB -> MemoryLimitWarning, then the step runs
     NUMGUARD_MODE=off                      -> the same GuardedArray, nothing is checked
-    NUMGUARD_LIMIT=lots                    -> import fails, naming the variable
+    NUMGUARD_LIMIT=lots                    -> one line naming the variable; the default
+                                              limit (80%) protects the run instead
 
 Run: python examples/environment_switch.py
 """
@@ -53,7 +54,7 @@ def main() -> int:
                               capture_output=True, text=True, timeout=60)
         print(proc.stdout, end="")
         for line in proc.stderr.splitlines():
-            found = re.search(r"\w+(Warning|Error): .*", line)
+            found = re.search(r"\w+(Warning|Error): .*|^numguard: .*", line)
             if found:
                 print("  stderr: " + found.group(0)[:150])
         print(f"  exit status {proc.returncode}")

@@ -7,8 +7,6 @@ process switch (`enable()`, or any NUMGUARD_* environment variable at start-up).
 `budget()` says how much memory this process can really use.
 """
 
-import sys
-
 from numguard.guarded import GuardedArray, unwrap, wrap
 from numguard.backstop import disable, enable
 from numguard.errors import (
@@ -21,7 +19,8 @@ from numguard.growth import scaling
 from numguard.memory import budget
 from numguard.projection import estimate
 from numguard.scope import guard
-from numguard.settings import Settings, configure, configure_from_environment, get_settings
+from numguard.environment import configure_from_environment
+from numguard.settings import Settings, configure, get_settings
 
 __version__ = "0.1.0"
 
@@ -60,21 +59,10 @@ def unload_ipython_extension(ipython: object) -> None:
     unload(ipython)
 
 
-def _started_as_numguard_cli() -> bool:
-    """Whether `python -m numguard` is importing this package: runpy sets argv[0] to "-m"
-    while it imports the package of the module it runs, and orig_argv names the module."""
-    if sys.argv[:1] != ["-m"]:
-        return False
-    given = sys.orig_argv
-    return any(arg == "-mnumguard" or (arg == "-m" and given[i + 1:i + 2] == ["numguard"])
-               for i, arg in enumerate(given))
-
-
-# The process defaults from NUMGUARD_* (a bad value stops the import with a clear error;
-# under `python -m numguard` the command line reports it itself, in one line, exit 2).
-try:
-    configure_from_environment()
-except ValueError:
-    if not _started_as_numguard_cli():
-        raise
+# The process defaults from NUMGUARD_*. A bad value never breaks the import (a pytest run
+# loads numguard's plugin whether or not it uses numguard): its setting keeps the
+# default, and numguard.environment.problems lists it for whoever acts on it (the
+# start-up hook reports it when it arms the process, the pytest plugin when asked to
+# guard, `python -m numguard` with exit status 2).
+configure_from_environment()
 del configure_from_environment

@@ -20,7 +20,8 @@ from collections.abc import Callable, Mapping, Sequence
 
 from . import backstop
 from .memory import Budget, budget, format_bytes
-from .settings import ENVIRONMENT, Settings, process_settings, settings_from_environment, validate
+from .environment import ENVIRONMENT, settings_from_environment
+from .settings import Settings, process_settings, validate
 
 PROG = "python -m numguard"
 DESCRIPTION = "numguard's command line: inspect the memory budget, or run a program protected."
@@ -199,21 +200,45 @@ def run_program(arguments: argparse.Namespace) -> int:
         if given.get(name) is not None:
             os.environ[variable] = given[name]
     try:
-        settings = backstop.enable(**settings_from_environment())
+        settings = settings_from_environment()
     except ValueError as error:
         raise UsageError(str(error)) from None
-    os.environ.setdefault("NUMGUARD_MODE", settings.mode)
-
+    # Each setting named as the user gave it: "limit=2GiB from numguard run --limit".
+    origins = {name: (f"numguard run --{name}" if given.get(name) is not None else variable)
+               for variable, name in ENVIRONMENT.items()}
+    armed = backstop.enable_as(origins, **settings)
+    os.environ.setdefault("NUMGUARD_MODE", armed.mode)
     if arguments.module:
         check_module(arguments.program)
         # `python -m numguard` already put the working directory first on sys.path.
         sys.argv = [arguments.program, *arguments.args]
-        runpy.run_module(arguments.program, run_name="__main__", alter_sys=True)
-        return 0
+        return run_as_python_would(runpy.run_module, arguments.program, run_name="__main__",
+                                   alter_sys=True)
     script = arguments.program
     sys.argv = [script, *arguments.args]
     sys.path[0] = os.path.dirname(os.path.abspath(script))  # as `python script.py` does
-    runpy.run_path(script, run_name="__main__")
+    return run_as_python_would(runpy.run_path, script, run_name="__main__")
+
+
+#: Frames a program's traceback starts with that are the runner's, not the program's.
+_RUNNER_FILES = (os.path.dirname(os.path.abspath(__file__)) + os.sep,
+                 os.path.abspath(runpy.__file__), "<frozen runpy>")
+
+
+def run_as_python_would(run: Callable[..., object], *args: object, **kwargs: object) -> int:
+    """Run the program; an exception that escapes it is printed as Python prints it for
+    ``python script.py``, without runpy's or numguard's frames (as `coverage run` does),
+    and gives exit status 1 (130 for Ctrl-C). SystemExit passes through unchanged."""
+    try:
+        run(*args, **kwargs)
+    except SystemExit:
+        raise
+    except BaseException as error:  # noqa: BLE001 - reported as python would report it
+        entry = error.__traceback__
+        while entry is not None and entry.tb_frame.f_code.co_filename.startswith(_RUNNER_FILES):
+            entry = entry.tb_next
+        sys.excepthook(type(error), error.with_traceback(entry), entry)
+        return 130 if isinstance(error, KeyboardInterrupt) else 1
     return 0
 
 

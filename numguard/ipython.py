@@ -29,15 +29,8 @@ from . import backstop
 from .errors import NumguardError
 from .memory import budget, format_bytes
 from .scope import guard, translating
-from .settings import (
-    _ACCEPTED,
-    Settings,
-    _configure,
-    _from_text,
-    process_settings,
-    settings_fields,
-    validate,
-)
+from .environment import ACCEPTED, reason_of, text_to_value
+from .settings import Settings, _configure, process_settings, settings_fields, validate
 
 __all__ = ["CellTranslator", "load", "load_ipython_extension", "status_text", "unload",
            "unload_ipython_extension"]
@@ -126,11 +119,19 @@ def _assigned_name(node: ast.stmt) -> str | None:
 
 
 def split_futures(body: list[ast.stmt]) -> tuple[list[ast.stmt], list[ast.stmt]]:
-    """(leading `from __future__` imports, the rest): the former must stay first."""
+    """(a leading docstring and the `from __future__` imports after it, the rest): the
+    former must stay first, as Python requires of a module."""
     count = 0
+    if len(body) > 1 and _is_docstring(body[0]) and _is_future_import(body[1]):
+        count = 1
     while count < len(body) and _is_future_import(body[count]):
         count += 1
     return body[:count], body[count:]
+
+
+def _is_docstring(node: ast.stmt) -> bool:
+    return (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str))
 
 
 def wrap_statements(body: list[ast.stmt], show_assignment: bool = False) -> list[ast.stmt]:
@@ -287,13 +288,13 @@ def parse_settings(line: str, magic: str = "%numguard") -> dict[str, Any]:
         if not equals or name not in settings_fields():
             raise UsageError(f"{magic}: {token!r} is not a setting; {_USAGE}")
         try:
-            value = _from_text(name, text.strip())
+            value = text_to_value(name, text.strip())
             validate({name: value})
         except (TypeError, ValueError) as error:
-            reason = str(error).split(";")[0].split(": ", 1)[-1]
-            why = "" if reason.startswith("expected") else f" ({reason})"
+            reason = reason_of(error)
+            why = f" ({reason})" if reason else ""
             raise UsageError(f"{magic}: invalid {name} {text!r}{why}: "
-                             f"expected {_ACCEPTED[name]}") from None
+                             f"expected {ACCEPTED[name]}") from None
         changes[name] = value
     return changes
 

@@ -72,13 +72,36 @@ class Limit:
         return self.text
 
 
+class InvalidValue(ValueError):
+    """A setting's value that is not accepted. `.reason` says what is wrong with it, in
+    words that neither quote the value nor list the accepted forms (the message does),
+    so that other messages (an environment variable's, a command line's) can reuse it."""
+
+    def __init__(self, message: str, reason: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
 def _invalid(value: Any, reason: str) -> ValueError:
-    return ValueError(f"invalid limit {value!r}: {reason}; expected {LIMIT_FORMS}")
+    return InvalidValue(f"invalid limit {value!r}: {reason}; expected {LIMIT_FORMS}", reason)
 
 
 def plural_bytes(n: int) -> str:
     """'1 byte', '2 bytes'."""
     return "1 byte" if n == 1 else f"{n} bytes"
+
+
+_BINARY = (("PiB", 1024**5), ("TiB", 1024**4), ("GiB", 1024**3), ("MiB", 1024**2),
+           ("KiB", 1024))
+
+
+def size_text(n: int) -> str:
+    """A byte count as people read sizes: '64 MiB', '205.5 MiB', '16 bytes' (a limit's
+    text is shown in every report: never a raw count such as '215517184 bytes')."""
+    for name, unit in _BINARY:
+        if n >= unit:
+            return f"{n // unit} {name}" if n % unit == 0 else f"{n / unit:.1f} {name}"
+    return plural_bytes(n)
 
 
 def parse_limit(value: Any) -> Limit:
@@ -91,7 +114,7 @@ def parse_limit(value: Any) -> Limit:
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
         if not math.isfinite(value) or value < 1 or value != int(value):
             raise _invalid(value, "a byte count must be a positive whole number")
-        return Limit(int(value), None, plural_bytes(int(value)))
+        return Limit(int(value), None, size_text(int(value)))
     if not isinstance(value, str):
         raise _invalid(value, f"a limit cannot be a {type(value).__name__}")
     return _parse_text(value)

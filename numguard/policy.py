@@ -37,16 +37,38 @@ NEGLIGIBLE_NBYTES = 64 * 1024
 #: (to complex128 or a 16-byte type) so that `size * (itemsizes + SLACK)` bounds it.
 ELEMENT_SLACK = 32
 
-#: True while NumPy runs an operation an entry point has projected and judged: the
-#: allocation backstop leaves that operation's allocations alone (one operation, one
-#: verdict, one report). Operations numguard could not project are not marked, so the
-#: backstop still judges what they allocate.
-JUDGED: ContextVar[bool] = ContextVar("numguard_judged", default=False)
+#: Bytes an allowance adds to the projected peak: NumPy's casting and iteration buffers
+#: (np.getbufsize() elements per operand) are not part of any projection.
+ALLOWANCE_SLACK = 64 * 1024
 
 
-def run_judged(kernel: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """`kernel(*args, **kwargs)`, marked as judged for the backstop (see JUDGED)."""
-    token = JUDGED.set(True)
+class Allowance:
+    """What a judged operation was allowed to allocate, and what is left of it.
+
+    An entry point that has projected and judged an operation runs NumPy's kernel with
+    its Allowance in JUDGED: the projected peak plus ALLOWANCE_SLACK. The allocation
+    backstop debits the operation's own allocations from it (those made while numguard's
+    frame called NumPy, NumPy's own frames aside): within it they pass without a second
+    verdict, so one operation gets one report; beyond it they are judged like any
+    other. So a projection that is too low costs at most an extra report, never an
+    unjudged allocation, and a wrapped array is never less protected than a plain one.
+    User code NumPy calls back meanwhile (object loops, np.frompyfunc,
+    __array_finalize__) allocates against the block's rules, not the allowance.
+    """
+
+    __slots__ = ("left",)
+
+    def __init__(self, peak: int) -> None:
+        self.left = peak + ALLOWANCE_SLACK
+
+
+#: The Allowance of the judged operation NumPy is running in this context, or None.
+JUDGED: ContextVar[Allowance | None] = ContextVar("numguard_judged", default=None)
+
+
+def run_judged(peak: int, kernel: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """`kernel(*args, **kwargs)` with an allowance of `peak` bytes (see Allowance)."""
+    token = JUDGED.set(Allowance(peak))
     try:
         return kernel(*args, **kwargs)
     finally:
@@ -93,6 +115,16 @@ def judge(estimate: Estimate, settings: Settings) -> Trip | None:
     trip = judge_bytes(estimate.peak, settings)
     if trip is not None:
         return trip
+    return judge_shapes(estimate, settings)
+
+
+def uses_shape_rules(settings: Settings) -> bool:
+    """Whether inflation or rank promotion can trip under `settings`."""
+    return settings.inflation is not None or settings.rank_promotion != "allow"
+
+
+def judge_shapes(estimate: Estimate, settings: Settings) -> Trip | None:
+    """Inflation, then rank promotion: the rules that read the operands' shapes."""
     if not estimate.broadcast:
         return None
     if settings.inflation is not None:
@@ -138,21 +170,23 @@ def _promotes_rank(estimate: Estimate) -> bool:
     return len(ranks) > 1
 
 
-def enforce(estimate: Estimate, settings: Settings | None = None) -> None:
+def enforce(estimate: Estimate, settings: Settings | None = None) -> int:
     """Judge `estimate` under the settings in force and act (raise, warn or log).
 
-    Returns when the operation may run; the caller then runs NumPy's kernel through
-    `run_judged`, so that the backstop does not judge the same operation again.
+    Returns, when the operation may run, the peak it was allowed: the caller then runs
+    NumPy's kernel through `run_judged(peak, ...)`, so that the backstop does not judge
+    the same operation again (see Allowance).
     """
     settings = settings or get_settings()
-    if settings.mode == "off":
-        return
-    trip = judge(estimate, settings)
-    if trip is not None:
-        mode = mode_for(trip, settings)
-        if mode != "off":
-            act(mode, estimate, trip)
+    if settings.mode != "off":
+        trip = judge(estimate, settings)
+        if trip is not None:
+            mode = mode_for(trip, settings)
+            if mode != "off":
+                act(mode, estimate, trip)
+    return estimate.peak
 
 
-__all__ = ["ELEMENT_SLACK", "JUDGED", "NEGLIGIBLE_NBYTES", "cannot_trip", "enforce", "judge", "judge_bytes",
-           "mode_for", "run_judged", "small_bound"]
+__all__ = ["judge_shapes", "uses_shape_rules", "ALLOWANCE_SLACK", "ELEMENT_SLACK", "JUDGED", "NEGLIGIBLE_NBYTES", "Allowance",
+           "cannot_trip", "enforce", "judge", "judge_bytes", "mode_for", "run_judged",
+           "small_bound"]

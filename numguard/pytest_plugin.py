@@ -8,9 +8,10 @@ Active once numguard is installed (entry point `pytest11`); it does nothing unti
   shared among the workers, which all draw on one machine's memory.
 - `@pytest.mark.numguard(limit=..., mode=..., inflation=..., rank_promotion=...)`
   guards one test, with or without `--numguard` (its values win).
-- `@pytest.mark.numguard_scaling(n=[...], at=..., limit=..., arg="n")` runs the test
-  once per toy size and fails it if a line would allocate more than `limit` at
-  n = `at` (numguard.growth).
+- `@pytest.mark.numguard_scaling(n=[...], at=..., limit=..., arg="n")`, or named sizes
+  `n={"users": [...], "items": [...]}, at={...}`, runs the test at toy sizes and fails
+  it if its peak of NumPy memory or a line's allocation, projected to `at`, would
+  exceed `limit` (numguard.growth, its marker.py).
 
 A terminal section "numguard" lists the refusals, the largest allocations of the
 guarded tests and the scaling verdicts. Under xdist the figures travel on the reports
@@ -19,7 +20,6 @@ guarded tests and the scaling verdicts. Under xdist the figures travel on the re
 
 from __future__ import annotations
 
-import inspect
 import os
 import sys
 from collections.abc import Generator
@@ -28,21 +28,24 @@ from typing import Any
 
 import pytest
 
+from . import environment
 from .errors import NumguardError
-from .growth import ScalingReport, allocation_site, scaling, short_path, watch_allocations
-from .limits import LIMIT_FORMS, parse_limit
+from .growth import ScalingReport, allocation_site, short_path, watch_allocations
+from .growth import marker as scaling_marker
+from .environment import ACCEPTED, reason_of, text_to_value
+from .limits import parse_limit
 from .memory import format_bytes
 from .scope import guard
-from .settings import MODES, get_settings, validate
+from .settings import MODES, RANK_PROMOTION, get_settings, validate
 
 MARKER = "numguard"
-SCALING_MARKER = "numguard_scaling"
+SCALING_MARKER = scaling_marker.MARKER
 #: Allocations at most this large are not listed in the summary (nor observed, where
 #: the observer can skip them cheaply).
 LISTED_FLOOR = 1024 * 1024
 PER_TEST = 3
 TESTS_LISTED = 10
-SCALING_KEYS = ("n", "at", "limit", "arg")
+SCALING_KEYS = scaling_marker.KEYS
 
 _OPTIONS = {  # setting: (command-line option, ini name, help)
     "limit": ("--numguard-limit", "numguard_limit",
@@ -50,8 +53,11 @@ _OPTIONS = {  # setting: (command-line option, ini name, help)
     "mode": ("--numguard-mode", "numguard_mode",
              f"what a guarded test does over the limit: {' | '.join(MODES)}"),
     "inflation": ("--numguard-inflation", "numguard_inflation",
-                  "refuse results this many times larger than their largest operand "
-                  "('none' turns the rule off)"),
+                  "refuse broadcast results this many times larger than their largest "
+                  "operand ('none' turns the rule off)"),
+    "rank_promotion": ("--numguard-rank-promotion", "numguard_rank_promotion",
+                       f"operands of different ranks broadcast together: "
+                       f"{' | '.join(RANK_PROMOTION)}"),
 }
 
 
@@ -62,7 +68,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("numguard", type="bool", default=False,
                   help="run every test inside a numguard.guard block")
     for option, ini, text in _OPTIONS.values():
-        group.addoption(option, default=None, metavar="VALUE", help=f"{text} (ini: {ini})")
+        # argparse %-formats help texts: a '25%' must be written '25%%' there.
+        group.addoption(option, default=None, metavar="VALUE",
+                        help=f"{text} (ini: {ini})".replace("%", "%%"))
         parser.addini(ini, default="", help=text)
 
 
@@ -71,11 +79,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         f"{MARKER}(limit=..., mode=..., inflation=..., rank_promotion=...): run this test "
         "inside numguard.guard(...) with these settings, with or without --numguard")
-    config.addinivalue_line(
-        "markers",
-        f"{SCALING_MARKER}(n=[1_000, 2_000, 4_000], at=5_000_000, limit='16GiB', arg='n'): "
-        "run the test once per toy size n and fail it if a line's allocation, projected "
-        "to n=at, exceeds the limit")
+    config.addinivalue_line("markers", scaling_marker.HELP)
     config.pluginmanager.register(NumguardRun(config), "numguard-run")
 
 
@@ -99,30 +103,18 @@ def run_changes(config: pytest.Config) -> list[tuple[str, dict[str, Any]]]:
         if value is None:
             continue
         try:
-            groups.setdefault(origin, {})[name] = validate({name: _from_text(name, value)})[name]
+            groups.setdefault(origin, {})[name] = validate(
+                {name: text_to_value(name, value.strip())})[name]
         except (TypeError, ValueError) as error:
-            raise pytest.UsageError(f"{origin}={value!r} is not valid: {error}") from None
+            reason = reason_of(error)
+            why = f" ({reason})" if reason else ""
+            raise pytest.UsageError(f"{origin}={value!r} is not valid{why}: "
+                                    f"expected {ACCEPTED[name]}") from None
     if not any("limit" in changes for changes in groups.values()):
         shared = _shared_default_limit()
         if shared is not None:
             groups[shared[0]] = {"limit": shared[1]}
     return list(groups.items())
-
-
-def _from_text(name: str, value: str) -> Any:
-    if name == "inflation":
-        if value.lower() in ("none", "off"):
-            return None
-        try:
-            return float(value)
-        except ValueError:
-            raise ValueError("expected a factor of at least 1, or 'none'") from None
-    if name == "limit":
-        try:
-            return parse_limit(value)
-        except ValueError:
-            raise ValueError(f"expected {LIMIT_FORMS}") from None
-    return value.lower()
 
 
 def _shared_default_limit() -> tuple[str, Any] | None:
@@ -152,6 +144,16 @@ class NumguardRun:
         self.largest: dict[str, list[tuple[int, str]]] = {}
         self.guarded = 0
         self.scaled: list[tuple[str, bool, str]] = []
+        #: backstop refusals a guarded test caught itself (pytest.raises(MemoryError)...)
+        self.handled: list[tuple[str, int, str]] = []
+        #: bad NUMGUARD_* values, reported once if a test is guarded
+        self.problems_reported = False
+
+    def pytest_report_header(self, config: pytest.Config) -> list[str]:
+        if not self.guard_all or not environment.problems:
+            return []
+        self.problems_reported = True
+        return [problem.instead() for problem in environment.problems]
 
     # -- which tests are guarded, with what ------------------------------------------
 
@@ -186,9 +188,10 @@ class NumguardRun:
         if guards is None:
             return (yield)
         seen = item.stash.setdefault(_LARGEST, LargestAllocations(LISTED_FLOOR, PER_TEST))
+        refused = item.stash.setdefault(_REFUSED, RefusedRequests())
         with ExitStack() as stack:
             # No handler tap here: a guarded test must see NumPy as it is.
-            stack.enter_context(watch_allocations(seen, LISTED_FLOOR))
+            stack.enter_context(watch_allocations(seen, LISTED_FLOOR, refused))
             for each in guards:
                 stack.enter_context(each)
             return (yield)
@@ -209,47 +212,16 @@ class NumguardRun:
 
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
         marker = metafunc.definition.get_closest_marker(SCALING_MARKER)
-        if marker is None:
-            return
-        arg = marker.kwargs.get("arg", "n")
-        if arg not in metafunc.fixturenames:
-            raise pytest.UsageError(
-                f"@pytest.mark.{SCALING_MARKER} on {metafunc.definition.nodeid}: the test "
-                f"must take the size as its argument {arg!r} (or name it with arg=...)")
-        metafunc.parametrize(arg, [marker.kwargs.get("n")], ids=["scaling"])
+        if marker is not None:
+            scaling_marker.parametrize(metafunc, marker)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> bool | None:
         marker = pyfuncitem.get_closest_marker(SCALING_MARKER)
         if marker is None:
             return None
-        where = f"@pytest.mark.{SCALING_MARKER}(...) on {pyfuncitem.nodeid}"
-        unknown = sorted(set(marker.kwargs) - set(SCALING_KEYS))
-        if marker.args or unknown:
-            pytest.fail(f"{where}: takes keyword arguments {', '.join(SCALING_KEYS)} only, "
-                        f"not {list(marker.args) + unknown}", pytrace=False)
-        func = pyfuncitem.obj
-        if inspect.iscoroutinefunction(func):
-            pytest.fail(f"{where}: async tests are not supported", pytrace=False)
-        arg = marker.kwargs.get("arg", "n")
-        testargs = {name: pyfuncitem.funcargs[name] for name in pyfuncitem._fixtureinfo.argnames}
-        started = []
-
-        def run(size: int) -> None:
-            started.append(size)
-            func(**{**testargs, arg: size})
-
-        try:
-            report = scaling(run, marker.kwargs.get("n"), marker.kwargs.get("at"),
-                             marker.kwargs.get("limit"))
-        except (ValueError, RuntimeError) as error:
-            if started:
-                raise  # the test's own error
-            pytest.fail(f"{where}: {error}", pytrace=False)
-        pyfuncitem.stash[_SCALING] = report
-        if not report.ok:
-            pytest.fail(f"{pyfuncitem.nodeid}: a line would allocate more than the limit "
-                        f"at production size\n{report}", pytrace=False)
+        report = pyfuncitem.stash[_SCALING] = scaling_marker.run(pyfuncitem, marker)
+        scaling_marker.judge(pyfuncitem, report)
         return True
 
     # -- reports ----------------------------------------------------------------------
@@ -267,14 +239,20 @@ class NumguardRun:
             scaled: ScalingReport = item.stash[_SCALING]
             worst = scaled.sites[0] if scaled.sites else None
             report.numguard_scaling = (scaled.ok, _scaling_line(scaled, worst))
+        if call.when == "call" and _REFUSED in item.stash and isinstance(
+                error, NumguardError) and isinstance(error.__cause__, MemoryError):
+            item.stash[_REFUSED].failed_the_test()  # listed as the failure, not twice
         if call.when == "teardown" and _LARGEST in item.stash:
             report.numguard_largest = item.stash[_LARGEST].listed()
+            report.numguard_handled = item.stash[_REFUSED].listed()
         return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         refusal = getattr(report, "numguard_refusal", None)
         if refusal is not None:
             self.refusals.append(refusal)
+        for nbytes, where in getattr(report, "numguard_handled", ()):
+            self.handled.append((report.nodeid, nbytes, where))
         largest = getattr(report, "numguard_largest", None)
         if largest is not None:
             self.guarded += 1
@@ -289,10 +267,17 @@ class NumguardRun:
             return
         write = terminalreporter.write_line
         terminalreporter.section("numguard")
+        if self.guarded and environment.problems and not self.problems_reported:
+            for problem in environment.problems:
+                write(problem.instead())
         if self.guarded or self.refusals:
-            write(f"{self.guarded} guarded test(s), {len(self.refusals)} refusal(s)")
+            write(f"{self.guarded} guarded test(s), "
+                  f"{len(self.refusals) + len(self.handled)} refusal(s)")
         for refusal in self.refusals:
             write(f"refused: {refusal['nodeid']}: {refusal['summary']}")
+        for nodeid, nbytes, where in self.handled:
+            write(f"refused, and handled by the test: {nodeid}: {format_bytes(nbytes)} "
+                  f"requested at {where}")
         ranked = sorted(self.largest.items(), key=lambda kv: -kv[1][0][0])
         shown = len(ranked) if self.config.getoption("verbose") > 0 else TESTS_LISTED
         if ranked:
@@ -307,6 +292,7 @@ class NumguardRun:
 
 _GUARDS = pytest.StashKey["list[guard] | None"]()
 _LARGEST = pytest.StashKey["LargestAllocations"]()
+_REFUSED = pytest.StashKey["RefusedRequests"]()
 _SCALING = pytest.StashKey[ScalingReport]()
 
 
@@ -329,6 +315,25 @@ class LargestAllocations:
         """The largest `keep` allocations as (bytes, "file:line"), largest first."""
         ranked = sorted(self.by_site.items(), key=lambda kv: -kv[1])[: self.keep]
         return [(n, f"{short_path(f)}:{line}") for (f, line), n in ranked]
+
+
+class RefusedRequests:
+    """A refusal callback keeping the requests the backstop refused during a test."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[int, str]] = []
+
+    def __call__(self, nbytes: int) -> None:
+        filename, line = allocation_site(sys._getframe(1))
+        self.requests.append((nbytes, f"{short_path(filename)}:{line}"))
+
+    def failed_the_test(self) -> None:
+        """The last refusal left the test as its failure: it is listed as that."""
+        if self.requests:
+            self.requests.pop()
+
+    def listed(self) -> list[tuple[int, str]]:
+        return list(self.requests)
 
 
 def describe_refusal(item: pytest.Item, error: NumguardError) -> dict[str, Any]:
@@ -387,9 +392,4 @@ def _test_line(item: pytest.Item, error: BaseException) -> str | None:
 
 
 def _scaling_line(report: ScalingReport, worst: Any) -> str:
-    if worst is None:
-        return "no NumPy allocation seen"
-    projected = (f"{format_bytes(worst.projected)} at n = {report.at:,}"
-                 if worst.projected is not None else "not fitted")
-    return (f"largest at {worst.where}, {worst.growth}; {projected} "
-            f"(limit {format_bytes(report.limit)})")
+    return scaling_marker.summary_line(report, worst)

@@ -68,17 +68,44 @@ def numpy_allocation() -> None:
 
 
 def act(mode: str, estimate: Any, trip: Trip) -> None:
-    """Raise, warn or log, as `mode` says. Returns only when the operation may run."""
+    """Raise, warn or log, as `mode` says. Returns only when the operation may run.
+
+    One report: the exception or the warning carries the message, and the record on
+    logger "numguard" is then at INFO (for machines); in mode "log" the record, a
+    WARNING, is the report. With warnings turned into errors, the warning is raised.
+    """
     site = call_site()
     if mode == "raise":  # the text is built when shown: a handled refusal never pays for it
-        raise error_for(estimate, trip, lambda: describe(estimate, trip, site, refused=True))
+        render = _Rendered(lambda: describe(estimate, trip, site, refused=True))
+        log(render, estimate, trip, site, "refused", mode, level=logging.INFO)
+        raise error_for(estimate, trip, render.text)
     message = describe(estimate, trip, site, refused=False)
     if mode == "warn":
+        log(message, estimate, trip, site, "allowed", mode, level=logging.INFO)
         warnings.warn_explicit(
             message, _WARNINGS[trip.rule], site.filename, site.lineno, module="numguard"
         )
         return
     log(message, estimate, trip, site, "allowed", "log")
+
+
+class _Rendered:
+    """A message built once, when first needed, by whichever reader needs it first (the
+    exception, a log record)."""
+
+    __slots__ = ("_build", "_text")
+
+    def __init__(self, build: Callable[[], str]) -> None:
+        self._build: Callable[[], str] | None = build
+        self._text = ""
+
+    def text(self) -> str:
+        build, self._build = self._build, None
+        if build is not None:
+            self._text = build()
+        return self._text
+
+    __str__ = text
 
 
 def error_for(estimate: Any, trip: Trip, message: str | Callable[[], str]) -> Exception:
@@ -89,11 +116,22 @@ def error_for(estimate: Any, trip: Trip, message: str | Callable[[], str]) -> Ex
     return _ERRORS[trip.rule](message, estimate, trip)
 
 
-def log(message: str, estimate: Any, trip: Trip, site: Site, action: str, mode: str,
-        rule: str | None = None, allocator: str | None = None) -> None:
-    """The structured record on logger "numguard": the same keys from every path."""
+def log(message: Any, estimate: Any, trip: Trip, site: Site, action: str, mode: str,
+        rule: str | None = None, allocator: str | None = None,
+        level: int = logging.WARNING) -> None:
+    """The structured record on logger "numguard": the same keys from every path.
+
+    WARNING where the record is the report (mode "log", an armed process's refusal that
+    only NumPy's bare error shows), INFO where an exception or a warning carries the
+    message. `message` may be built lazily (anything whose str() is the text). A
+    handler that fails is reported in one line on stderr and never fails the operation,
+    on either path (logging's own handlers catch their errors the same way).
+    """
+    if not logger.isEnabledFor(level):
+        return
     budget = trip.budget
-    logger.warning(message, extra={
+    try:
+        _emit(level, message, {
         "numguard_rule": rule or trip.rule,
         "action": action,
         "mode": mode,
@@ -111,6 +149,29 @@ def log(message: str, estimate: Any, trip: Trip, site: Site, action: str, mode: 
         "site": f"{site.filename}:{site.lineno}",
         "allocator": allocator,
     })
+    except Exception as error:  # noqa: BLE001 - a report never breaks the operation
+        try:
+            sys.stderr.write(f"numguard: a handler of logger 'numguard' failed "
+                             f"({type(error).__name__}: {error}); the record was:\n{message}\n")
+        except Exception:  # noqa: BLE001, S110
+            pass
+
+
+def _emit(level: int, message: Any, extra: dict[str, Any]) -> None:
+    logger.log(level, message, extra=extra)
+
+
+def shown(log: logging.Logger) -> bool:
+    """Whether a WARNING on `log` reaches a handler other than a NullHandler."""
+    current: logging.Logger | None = log
+    while current is not None:
+        if any(not isinstance(h, logging.NullHandler) and h.level <= logging.WARNING
+               for h in current.handlers):
+            return True
+        if not current.propagate:
+            return False
+        current = current.parent  # type: ignore[assignment]
+    return False
 
 
 class Site:
@@ -157,15 +218,37 @@ _OWN_DIRS = (
 )
 
 
-def call_site() -> Site:
-    """The first frame outside numguard and NumPy, and the operator it was running."""
-    frame: FrameType | None = sys._getframe(1)
-    while frame is not None and frame.f_code.co_filename.startswith(_OWN_DIRS):
+def is_library_frame(filename: str) -> bool:
+    """numguard's or NumPy's own code; NumPy's test files are user code (they call NumPy
+    as users do, and a report should name the test's line)."""
+    if not filename.startswith(_OWN_DIRS):
+        return False
+    return not (filename.startswith(_OWN_DIRS[1])
+                and f"{os.sep}tests{os.sep}" in filename[len(_OWN_DIRS[1]) - 1:])
+
+
+def user_frame(frame: FrameType | None) -> FrameType | None:
+    """The first frame from `frame` outwards that is the user's (see is_library_frame)."""
+    while frame is not None and is_library_frame(frame.f_code.co_filename):
         frame = frame.f_back
+    return frame
+
+
+def site_of(frame: FrameType | None) -> Site:
+    """The user's line from `frame` outwards, and the operator it was running."""
+    frame = user_frame(frame)
     if frame is None:
         return Site("<unknown>", 0, None)
     return Site(frame.f_code.co_filename, frame.f_lineno or 0, None, frame.f_code,
                 frame.f_lasti)
+
+
+def call_site() -> Site:
+    """The first frame outside numguard and NumPy, and the operator it was running."""
+    try:
+        return site_of(sys._getframe(1))
+    except ValueError:  # no Python frame at all
+        return Site("<unknown>", 0, None)
 
 
 _BINARY_NAMES = {
@@ -193,10 +276,18 @@ def _operator_at(code: CodeType, lasti: int) -> str | None:
 
 
 def describe(estimate: Any, trip: Trip, site: Site | None = None, *,
-             refused: bool = True) -> str:
-    """The one message every path and mode uses, readable at a glance."""
+             refused: bool = True, diagnosis: Any = None) -> str:
+    """The one message every path and mode uses, readable at a glance.
+
+    `diagnosis` (numguard.diagnosis) is what the user's line was evaluating when a plain
+    NumPy allocation tripped: with it, a plain array's report names the expression and
+    its operands as a GuardedArray's does; `estimate` is then its projection when that
+    projection accounts for the request, else the bare request.
+    """
     site = site or call_site()
-    operation = site.operation(estimate)
+    mine = diagnosis is not None and diagnosis.estimate is estimate
+    operation = (diagnosis.operation if mine and diagnosis.operation
+                 else site.operation(estimate))
     results = ", ".join(f"{_shape(s)} {d}" for s, d in zip(estimate.shapes, estimate.dtypes))
     result_text = f" for a {results} result" if results else ""
     lower = "" if estimate.exact else " at least"
@@ -204,8 +295,7 @@ def describe(estimate: Any, trip: Trip, site: Site | None = None, *,
         array = (f" for an array with shape {_shape(estimate.shapes[0])} and data type "
                  f"{estimate.dtypes[0]}" if estimate.shapes else "")
         verdict = "was refused" if refused else "is over the limit"
-        headline = (f"a NumPy allocation of {format_bytes(estimate.nbytes)} "
-                    f"({estimate.nbytes:,} bytes){array} {verdict}")
+        headline = f"a NumPy allocation of {format_bytes(estimate.nbytes)}{array} {verdict}"
         detail = [f"  limit: {format_bytes(trip.limit or 0)} ({_limit_source(trip)})"]
     elif trip.rule == "memory":
         peak = estimate.peak
@@ -227,11 +317,15 @@ def describe(estimate: Any, trip: Trip, site: Site | None = None, *,
         detail = ["  rank promotion: operands have different numbers of dimensions"]
 
     lines = [f"numguard: {headline}.", *detail]
+    if diagnosis is not None:
+        lines.append(_expression_line(diagnosis, mine))
+    texts = diagnosis.operand_texts if mine else ()
     for index, (shape, dtype) in enumerate(
         zip(estimate.operand_shapes, estimate.operand_dtypes)
     ):
         kind = f"Python {dtype.__name__}" if isinstance(dtype, type) else str(dtype)
-        lines.append(f"  operand {index}: {_shape(shape)} {kind}")
+        named = f"{texts[index]}: " if index < len(texts) and texts[index] else ""
+        lines.append(f"  operand {index}: {named}{_shape(shape)} {kind}")
     for stretch in estimate.stretched:
         origin = "a missing axis" if stretch.operand_size is None else str(stretch.operand_size)
         lines.append(
@@ -242,6 +336,21 @@ def describe(estimate: Any, trip: Trip, site: Site | None = None, *,
     lines.append(f"  at {site.filename}:{site.lineno}" + (f": {code}" if code else ""))
     lines.append(f"  to proceed: {_advice(estimate, trip)}")
     return "\n".join(lines)
+
+
+def _expression_line(diagnosis: Any, projected: bool) -> str:
+    """What the line was evaluating, and why numguard could not say more when it can't."""
+    text = diagnosis.expression
+    if projected:
+        return f"  expression: {text}"
+    found = diagnosis.estimate
+    if found is not None:
+        what = diagnosis.operation or found.operation
+        return (f"  expression: {text} ({what}, projected at {format_bytes(found.peak)}; "
+                f"this request is not one of its results)")
+    if text:
+        return f"  expression: {text} (its operands were not evaluated: {diagnosis.reason})"
+    return f"  expression: unknown ({diagnosis.reason})"
 
 
 def _shape(shape: tuple) -> str:

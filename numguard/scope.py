@@ -12,11 +12,10 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
-from contextvars import Token
 from typing import Any, TypeVar
 
 from .settings import (
-    BlockHooks,
+    Scope,
     Settings,
     _scoped,
     caller_frame,
@@ -29,26 +28,32 @@ from .settings import (
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _enter_block(settings: Settings) -> tuple[Token, Any]:
-    token = _scoped.set(settings)
-    enter = BlockHooks.enter
-    if enter is not None:
-        try:
-            handle = enter(settings)
-        except BaseException:
-            _scoped.reset(token)
-            raise
-        return (token, handle)
-    return (token, None)
+def enter_scope(settings: Settings) -> Scope:
+    """Make `settings` the ones in force in this context, with the backstop's
+    registration (see settings.Scope); `exit_scope` ends it."""
+    scope = Scope(settings, _scoped.get())
+    _scoped.set(scope)
+    return scope
 
 
-def _exit_block(entered: Any) -> None:
-    token, handle = entered
-    try:
-        if handle is not None and BlockHooks.exit is not None:
-            BlockHooks.exit(handle)
-    finally:
-        _scoped.reset(token)
+def exit_scope(scope: Scope) -> None:
+    """End `scope`'s block in this context.
+
+    Blocks usually nest, and the scope in force is `scope` itself: the innermost scope
+    still active below it takes over. An interleaved generator can end its block while
+    a block entered after it is still active (`g1 = gen(); next(g1); g2 = gen();
+    next(g2)`, then g1 finishes first): the later block stays in force, and when it
+    ends, the scopes already ended below it are skipped. A ContextVar's `reset(token)`
+    would restore whatever was there when each block began, and leave the caller inside
+    a block that is over.
+    """
+    scope.exited = True
+    if _scoped.get() is scope:
+        parent = scope.parent
+        while parent is not None and parent.exited:
+            parent = parent.parent
+        _scoped.set(parent)
+
 
 def _raise_translated(error: BaseException | None) -> None:
     """Raise the numguard error a translator makes of `error`, chained; else return."""
@@ -110,12 +115,15 @@ class guard:
         A bad value, named with the accepted forms.
     """
 
-    __slots__ = ("_changes", "_origin", "_token", "_last")
+    __slots__ = ("_changes", "_origin", "_active", "_last")
 
     def __init__(self, **settings: Any) -> None:
         self._changes = validate(settings)
         self._origin = BlockOrigin(tuple(settings), caller_frame())
-        self._token: tuple[Token, Any] | None = None
+        #: {"scope": the Scope of the active entry}: one entry at a time, claimed with
+        #: dict.setdefault, which is atomic, so that threads sharing an instance get the
+        #: documented TypeError and nothing else.
+        self._active: dict[str, Any] = {}
         self._last: tuple[Settings, Settings] | None = None
 
     def _scoped_settings(self) -> Settings:
@@ -129,19 +137,28 @@ class guard:
         return scoped
 
     def __enter__(self) -> Settings:
-        if self._token is not None:
+        claim = object()
+        if self._active.setdefault("scope", claim) is not claim:
             raise TypeError("Cannot enter `numguard.guard` twice.")
-        scoped = self._scoped_settings()
-        self._token = _enter_block(scoped)
+        try:
+            scoped = self._scoped_settings()
+            self._active["scope"] = enter_scope(scoped)
+        except BaseException:
+            self._active.pop("scope", None)
+            raise
         return scoped
 
     def __exit__(self, exc_type: Any, error: BaseException | None, traceback: Any) -> None:
-        entered, self._token = self._token, None
-        _exit_block(entered)
+        scope = self._active.pop("scope", None)
+        if isinstance(scope, Scope):
+            exit_scope(scope)
+        del scope  # the registration ends with the last reference (see settings.Scope)
         _raise_translated(error)
 
     def __call__(self, func: F) -> F:
         scoped = self._scoped_settings
+        if inspect.isasyncgenfunction(func):
+            return _guarded_async_generator(func, scoped)  # type: ignore[return-value]
         if inspect.iscoroutinefunction(func):
             return _guarded_coroutine(func, scoped)  # type: ignore[return-value]
         if inspect.isgeneratorfunction(func):
@@ -149,14 +166,15 @@ class guard:
 
         @functools.wraps(func)
         def guarded(*args: Any, **kwargs: Any) -> Any:
-            entered = _enter_block(scoped())
+            scope = enter_scope(scoped())
             try:
                 return func(*args, **kwargs)
             except MemoryError as error:
                 _raise_translated(error)
                 raise
             finally:
-                _exit_block(entered)
+                exit_scope(scope)
+                del scope  # a traceback keeping this frame must not keep the registration
 
         return guarded  # type: ignore[return-value]
 
@@ -166,14 +184,15 @@ def _guarded_coroutine(func: Callable[..., Any], scoped: Callable[[], Settings])
 
     @functools.wraps(func)
     async def guarded(*args: Any, **kwargs: Any) -> Any:
-        entered = _enter_block(scoped())
+        scope = enter_scope(scoped())
         try:
             return await func(*args, **kwargs)
         except MemoryError as error:
             _raise_translated(error)
             raise
         finally:
-            _exit_block(entered)
+            exit_scope(scope)
+            del scope
 
     return guarded
 
@@ -187,13 +206,17 @@ def _guarded_generator(func: Callable[..., Any], scoped: Callable[[], Settings])
         sent: Any = None
         thrown: BaseException | None = None
         while True:
-            entered = _enter_block(scoped())
+            scope = enter_scope(scoped())
             try:
                 item = steps.throw(thrown) if thrown is not None else steps.send(sent)
             except StopIteration as stop:
                 return stop.value
+            except MemoryError as error:
+                _raise_translated(error)
+                raise
             finally:
-                _exit_block(entered)
+                exit_scope(scope)
+                del scope
             try:
                 sent, thrown = (yield item), None
             except GeneratorExit:
@@ -205,6 +228,39 @@ def _guarded_generator(func: Callable[..., Any], scoped: Callable[[], Settings])
     return guarded
 
 
+def _guarded_async_generator(func: Callable[..., Any],
+                             scoped: Callable[[], Settings]) -> Callable[..., Any]:
+    """An async generator's body runs on each `asend`/`athrow`: scope every step."""
+
+    @functools.wraps(func)
+    async def guarded(*args: Any, **kwargs: Any) -> Any:
+        steps = func(*args, **kwargs)
+        sent: Any = None
+        thrown: BaseException | None = None
+        while True:
+            scope = enter_scope(scoped())
+            try:
+                if thrown is not None:
+                    item = await steps.athrow(thrown)
+                else:
+                    item = await steps.asend(sent)
+            except StopAsyncIteration:
+                return
+            except MemoryError as error:
+                _raise_translated(error)
+                raise
+            finally:
+                exit_scope(scope)
+                del scope
+            try:
+                sent, thrown = (yield item), None
+            except GeneratorExit:
+                await steps.aclose()
+                raise
+            except BaseException as error:  # noqa: BLE001 - forwarded into the generator
+                sent, thrown = None, error
+
+    return guarded
 
 
 class BlockOrigin:

@@ -13,6 +13,7 @@ Every Settings remembers where each value came from ("NUMGUARD_LIMIT",
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from collections.abc import Callable, Mapping
@@ -20,7 +21,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from .limits import LIMIT_FORMS, Limit, parse_limit
+from .limits import InvalidValue, Limit, parse_limit
 
 MODES = ("raise", "warn", "log", "off")
 RANK_PROMOTION = ("allow", "warn", "raise")
@@ -41,8 +42,8 @@ DEFAULT_INFLATION: float | None = None
 
 
 def _check_mode(value: Any) -> str:
-    if value not in MODES:
-        raise ValueError(f"invalid mode {value!r}: expected one of {', '.join(map(repr, MODES))}")
+    if not isinstance(value, str) or value not in MODES:
+        raise InvalidValue(f"invalid mode {value!r}: expected one of {', '.join(map(repr, MODES))}")
     return value
 
 
@@ -50,15 +51,19 @@ def _check_inflation(value: Any) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 1:
-        raise ValueError(
+        raise InvalidValue(
             f"invalid inflation {value!r}: expected None (rule off) or a factor of at least 1"
         )
+    if not math.isfinite(value):
+        raise InvalidValue(f"invalid inflation {value!r}: the factor must be finite; "
+                           f"expected None (rule off) or a factor of at least 1",
+                           "the factor must be finite")
     return float(value)
 
 
 def _check_rank_promotion(value: Any) -> str:
-    if value not in RANK_PROMOTION:
-        raise ValueError(
+    if not isinstance(value, str) or value not in RANK_PROMOTION:
+        raise InvalidValue(
             f"invalid rank_promotion {value!r}: expected one of "
             f"{', '.join(map(repr, RANK_PROMOTION))}"
         )
@@ -85,6 +90,18 @@ class Settings:
     rank_promotion: str = "allow"
     origins: tuple[tuple[str, Any], ...] = field(default=(), compare=False, repr=False)
     """(setting, where it was set) pairs; a setting not listed has its default."""
+
+    def __post_init__(self) -> None:
+        # Public: `Settings(limit="1MiB")` must mean what `configure(limit="1MiB")` means,
+        # and `Settings(mode="bogus")` must fail here, not later inside an operation.
+        for name, check in _CHECKS.items():
+            value = getattr(self, name)
+            checked = check(value)
+            if checked is not value:
+                object.__setattr__(self, name, checked)
+        if not isinstance(self.origins, tuple):
+            raise TypeError(f"Settings origins must be a tuple of (setting, origin) pairs, "
+                            f"not {type(self.origins).__name__}")
 
     def updated(self, origin: str | None = None, /, **changes: Any) -> Settings:
         """A copy with `changes` applied, each validated, noted as set at `origin`."""
@@ -116,7 +133,48 @@ def validate(changes: Mapping[str, Any]) -> dict[str, Any]:
 
 
 _process = Settings()
-_scoped: ContextVar[Settings | None] = ContextVar("numguard_settings", default=None)
+
+
+class Scope:
+    """One entry of a `guard` block: its settings, and the backstop's registration for them.
+
+    The two travel together in one ContextVar (`_scoped`), so whatever context holds the
+    settings also holds what makes the allocation backstop judge that context: a copied
+    context (an asyncio task created in the block and awaited after it, a generator's
+    caller) is judged by the settings it sees, plain and wrapped arrays alike. The
+    registration is released when the last context holding the scope lets it go (its
+    `__del__`), not when the block's code ends. So code that reads `_scoped` must not
+    keep the Scope in a local variable of a frame an exception can carry (a traceback
+    kept by a test runner would keep the registration, and the handler installed):
+    it reads the Settings and lets the Scope go. `parent` is the scope in force when this
+    one was entered; `exited` is set when its block ends (an interleaved generator may
+    leave its block while a later block is still active over it).
+    """
+
+    __slots__ = ("settings", "parent", "exited", "_handle")
+
+    def __init__(self, settings: Settings, parent: Scope | None) -> None:
+        self.settings = settings
+        self.parent = parent
+        self.exited = False
+        self._handle: Any = None
+        enter = BlockHooks.enter
+        if enter is not None:
+            self._handle = enter(settings)
+
+    def __del__(self) -> None:
+        handle, self._handle = self._handle, None
+        if handle is None:
+            return
+        try:
+            release = BlockHooks.release
+            if release is not None:
+                release(handle)
+        except BaseException:  # noqa: BLE001, S110 - a finaliser must never raise
+            pass
+
+
+_scoped: ContextVar[Scope | None] = ContextVar("numguard_settings", default=None)
 #: True inside `scope.translating()`: a MemoryError leaving it becomes numguard's error
 #: with the whole message, so the backstop need not echo its record to stderr.
 translating_here: ContextVar[bool] = ContextVar("numguard_translating", default=False)
@@ -130,13 +188,18 @@ def get_settings() -> Settings:
     Settings
         mode, limit, inflation, rank_promotion; `.origin(name)` says where each was set.
     """
-    scoped = _scoped.get()
-    return _process if scoped is None else scoped
+    scope = _scoped.get()
+    return _process if scope is None else scope.settings
 
 
 def process_settings() -> Settings:
     """The process defaults: what applies outside every `guard` block, in every thread."""
     return _process
+
+
+def in_block() -> bool:
+    """Whether this context is inside a `guard` block (whatever its settings)."""
+    return _scoped.get() is not None
 
 
 #: Called with the new process defaults after each `configure()` (the allocation
@@ -148,12 +211,26 @@ _OWN_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 def caller_frame(depth: int = 2) -> tuple[str, int]:
     """(file name, line) of the first caller outside numguard (a few frames at most)."""
-    frame = sys._getframe(depth)
+    frame = _frame(depth)
     while frame is not None and frame.f_code.co_filename.startswith(_OWN_DIR):
         frame = frame.f_back  # type: ignore[assignment]
     if frame is None:
         return ("<unknown>", 0)
     return (os.path.basename(frame.f_code.co_filename), frame.f_lineno or 0)
+
+
+def _frame(depth: int) -> Any:
+    """sys._getframe(depth), or the outermost frame when the stack is not that deep (a
+    thread started on a C function has no Python frame of its own)."""
+    try:
+        frame = sys._getframe(2)  # the caller of the function that asks
+    except ValueError:
+        return None
+    for _ in range(depth - 1):
+        if frame.f_back is None:
+            break
+        frame = frame.f_back
+    return frame
 
 
 def configure(settings: Settings | None = None, /, **changes: Any) -> Settings:
@@ -195,78 +272,24 @@ def _configure(settings: Settings | None, changes: Mapping[str, Any], origin: st
 
 
 class BlockHooks:
-    """What runs when a `guard` block (or a guarded call) starts and ends.
+    """What runs when a `guard` block's Scope is made and when it is let go.
 
-    `enter(settings)` runs after the block's settings are set and returns a handle;
-    `exit(handle)` runs before they are reset. The allocation backstop installs itself
-    here (numguard.backstop), so that plain NumPy allocations inside a block are judged
+    `enter(settings)` runs when a block (or a guarded call, or a generator step) is
+    entered and returns a handle; `release(handle)` runs when the last context holding
+    that Scope lets it go (see Scope), from any thread, at any moment (a finaliser), so
+    it must be safe to call anywhere. The allocation backstop installs itself here
+    (numguard.backstop), so that plain NumPy allocations inside a block are judged
     against the block's settings; settings.py itself imports nothing of it.
     """
 
     enter: Callable[[Settings], Any] | None = None
-    exit: Callable[[Any], None] | None = None
+    release: Callable[[Any], None] | None = None
 
 
 #: Functions that may turn a MemoryError raised inside a guard block into a numguard
 #: error (the allocation backstop registers one): each returns the exception to raise
 #: from the original, or None.
 memory_error_translators: list[Callable[[MemoryError], BaseException | None]] = []
-
-
-#: Environment variables read at import, and the setting each one sets.
-ENVIRONMENT = {
-    "NUMGUARD_MODE": "mode",
-    "NUMGUARD_LIMIT": "limit",
-    "NUMGUARD_INFLATION": "inflation",
-    "NUMGUARD_RANK_PROMOTION": "rank_promotion",
-}
-_ACCEPTED = {
-    "mode": " | ".join(MODES),
-    "limit": LIMIT_FORMS,
-    "inflation": "a factor of at least 1 (e.g. 2, 1000), or 'none' to turn the rule off",
-    "rank_promotion": " | ".join(RANK_PROMOTION),
-}
-
-
-def settings_from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """The settings the NUMGUARD_* variables ask for, validated.
-
-    ValueError names the variable, its value, what is wrong and the accepted forms.
-    """
-    environ = os.environ if environ is None else environ
-    found: dict[str, Any] = {}
-    for variable, name in ENVIRONMENT.items():
-        raw = environ.get(variable)
-        if raw is None or raw.strip() == "":
-            continue
-        try:
-            found[name] = _CHECKS[name](_from_text(name, raw.strip()))
-        except (TypeError, ValueError) as error:
-            reason = str(error).split(";")[0].split(": ", 1)[-1]
-            why = "" if reason.startswith("expected") else f" ({reason})"
-            raise ValueError(
-                f"{variable}={raw!r} is not valid{why}: expected {_ACCEPTED[name]}"
-            ) from None
-    return found
-
-
-def configure_from_environment(environ: Mapping[str, str] | None = None) -> Settings:
-    """Set the process defaults from NUMGUARD_*; each value's origin is its variable."""
-    updated = _process
-    for name, value in settings_from_environment(environ).items():
-        variable = next(v for v, n in ENVIRONMENT.items() if n == name)
-        updated = updated.updated(variable, **{name: value})
-    return _configure(updated, {}, "NUMGUARD_*")
-
-
-def _from_text(name: str, raw: str) -> Any:
-    if not raw.isascii():
-        raise ValueError("only ASCII letters and digits are read")
-    if name == "inflation":
-        return None if raw.lower() in ("none", "off") else float(raw)
-    if name in ("mode", "rank_promotion"):
-        return raw.lower()
-    return raw
 
 
 def settings_fields() -> tuple[str, ...]:

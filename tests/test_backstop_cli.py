@@ -75,3 +75,35 @@ def test_run_rejects_bad_settings_and_missing_scripts(tmp_path):
     assert done.returncode == 2 and "invalid limit 'lots'" in done.stderr
     done = run_cli("missing.py", cwd=tmp_path)
     assert done.returncode == 2 and "no such file: 'missing.py'" in done.stderr
+
+
+FAILING_JOB = f"""
+import numpy as np
+
+
+def step():
+    return {INCIDENT}
+
+
+step()
+"""
+
+
+@pytest.mark.parametrize("how", ["script", "module"])
+def test_a_failing_program_looks_as_under_python_and_names_the_option(tmp_path, how):
+    # #20.6: `numguard run --limit 2GiB job.py` said "from enable() at <frozen runpy>:88",
+    # and its traceback showed numguard's and runpy's frames.
+    (tmp_path / "job.py").write_text(FAILING_JOB)
+    target = ("-m", "job") if how == "module" else (str(tmp_path / "job.py"),)
+    done = run_cli("--limit", "256MiB", *target, cwd=tmp_path)
+    plain = subprocess.run([sys.executable, *target], capture_output=True, text=True, timeout=60,
+                           env=child_env(NUMGUARD_LIMIT="256MiB"), cwd=tmp_path)
+    assert done.returncode == plain.returncode == 1
+    assert "runpy" not in done.stderr and "numguard/__main__" not in done.stderr
+    assert "Traceback (most recent call last):\n  File " in done.stderr
+    frames = [line for line in done.stderr.splitlines() if line.startswith("  File ")]
+    # (`python -m job` shows runpy's own frames first: numguard run shows the program's)
+    assert frames == [line for line in plain.stderr.splitlines()
+                      if line.startswith("  File ") and "runpy" not in line]
+    assert "limit: 256.0 MiB (limit=256MiB from numguard run --limit)" in done.stderr
+    assert "expression: np.ones((20000, 1)) + np.ones((1, 20000))" in done.stderr

@@ -119,7 +119,7 @@ def test_raise_refuses_before_allocating_in_main_thread_thread_and_executor(tmp_
     assert outcome["numguard imported"] is True
     assert outcome["peak_kib"] < FAR_BELOW_3GB, outcome["peak_kib"]
     # No logging configured: the record still shows, on stderr, once per refusal.
-    assert done.stderr.count("numguard: a NumPy allocation of 3.0 GiB") == 3
+    assert done.stderr.count("numguard: `+` (np.add) would allocate 3.0 GiB") == 3
     assert "limit: 256.0 MiB (limit=256MiB from NUMGUARD_LIMIT)" in done.stderr
     assert f"{script}:8: {INCIDENT}" in done.stderr
 
@@ -173,15 +173,33 @@ def test_log_mode_allows_and_emits_the_record(tmp_path):
     assert "numguard: a NumPy allocation" not in done.stderr  # logging is configured: no stderr copy
 
 
-def test_an_invalid_value_is_one_line_and_the_program_runs_unarmed():
-    # Decided in #12.6: one clear line, no traceback through importlib; the program runs.
+def test_an_invalid_value_fails_safe_armed_with_the_default_in_one_line():
+    # #20.7: a bad value arms the process with that setting's default (it used to run
+    # unprotected), in one line naming the value, what is accepted and what was used.
     done = run_python("import numpy; print(numpy._core.multiarray.get_handler_name())",
                       NUMGUARD_MODE="raise", NUMGUARD_LIMIT="lots")
     assert done.returncode == 0
-    assert done.stdout.split() == ["default_allocator"]
+    assert done.stdout.split() == ["numguard_backstop"]
     (line,) = done.stderr.splitlines()
     assert line.startswith("numguard: NUMGUARD_LIMIT='lots' is not valid")
-    assert line.endswith("numguard is not armed.")
+    assert "expected a whole byte count" in line
+    assert line.endswith("using limit=80% (the default) instead.")
+
+
+def test_a_misspelt_mode_arms_in_raise_mode_and_refuses():
+    # The issue's reproducer: NUMGUARD_MODE=raize used to print one line and run
+    # unprotected with exit 0.
+    done = run_python(f"""
+        import numpy as np
+        try:
+            {INCIDENT}
+            print("allocated")
+        except MemoryError:
+            print("refused")
+        """, NUMGUARD_MODE="raize", NUMGUARD_LIMIT="256MiB")
+    assert done.stdout.split() == ["refused"], done.stderr
+    assert "NUMGUARD_MODE='raize' is not valid" in done.stderr
+    assert "using mode=raise (the default) instead." in done.stderr
 
 
 def test_the_ctypes_fallback_behaves_the_same():

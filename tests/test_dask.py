@@ -25,6 +25,7 @@ da = pytest.importorskip("dask.array")
 import numguard  # noqa: E402
 from numguard.dask import NumguardPlugin, check, worker_limit  # noqa: E402
 from numguard.dask.worker_limit import Requested  # noqa: E402
+from numguard.memory import format_bytes  # noqa: E402
 from numguard.errors import MemoryLimitError  # noqa: E402
 
 import dask_tasks  # noqa: E402
@@ -144,7 +145,7 @@ def test_big_task_refused_with_numguards_error_worker_lives_on(client):
         future.result(timeout=TIMEOUT)
     message = str(refused.value)
     assert "(12000, 12000)" in message and "float64" in message
-    assert f"{BIG_NBYTES:,} bytes" in message
+    assert f"would allocate {format_bytes(BIG_NBYTES)}" in message
     assert "limit:" in message
     # The same worker, same process: it was not restarted.
     assert client.run(os.getpid) == before

@@ -14,6 +14,8 @@ import textwrap
 
 import pytest
 
+from numguard.environment import ENVIRONMENT
+
 SHOW_SETTINGS = textwrap.dedent("""
     import json, numguard
     s = numguard.get_settings()
@@ -79,20 +81,47 @@ def test_variables_set_process_defaults(variables, expected):
     ("NUMGUARD_INFLATION", "nan", ["at least 1", "none"]),
     ("NUMGUARD_RANK_PROMOTION", "sometimes", ["allow", "warn", "raise"]),
 ])
-def test_invalid_values_stop_the_import_with_a_clear_value_error(variable, value, accepted):
-    proc = run_python("import numguard", **{variable: value})
-    assert proc.returncode != 0
-    last = proc.stderr.strip().splitlines()[-1]
-    assert last.startswith("ValueError: "), proc.stderr
-    assert variable in last and repr(value) in last, last
+def test_invalid_values_never_break_the_import_and_keep_the_default(variable, value, accepted):
+    # #20.7: `import numguard` must not break a program (or pytest's plugin loading) over
+    # a bad variable: the setting keeps its default, and the problem is kept for those
+    # who act on it, named with its value and the accepted forms.
+    setting = ENVIRONMENT[variable]
+    proc = run_python(textwrap.dedent(f"""
+        import json, numguard
+        from numguard import environment
+        s = numguard.get_settings()
+        print(json.dumps([s.origin({setting!r}), [str(p) for p in environment.problems]]))
+    """), **{variable: value})
+    assert proc.returncode == 0, proc.stderr
+    origin, problems = json.loads(proc.stdout.splitlines()[-1])
+    assert origin == "default"
+    (problem,) = problems
+    assert problem.startswith(f"{variable}={value!r} is not valid"), problem
     for form in accepted:
-        assert form in last, f"{form!r} missing from {last!r}"
+        assert form in problem, f"{form!r} missing from {problem!r}"
 
 
-def test_an_overflowing_limit_variable_is_a_clear_value_error():
-    proc = run_python("import numguard", NUMGUARD_LIMIT="1e400")
-    last = proc.stderr.strip().splitlines()[-1]
-    assert last.startswith("ValueError: ") and "NUMGUARD_LIMIT" in last, last
+def test_an_overflowing_limit_variable_is_a_clear_problem():
+    proc = run_python("from numguard import environment; print(environment.problems[0])",
+                      NUMGUARD_LIMIT="1e400")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("NUMGUARD_LIMIT='1e400' is not valid")
+
+
+def test_the_reason_keeps_everything_the_value_says():
+    # #21.6: NUMGUARD_LIMIT='1GiB;rm' used to lose its reason at the ";".
+    from numguard.environment import read_environment
+
+    _, (problem,) = read_environment({"NUMGUARD_LIMIT": "1GiB;rm"})
+    assert str(problem) == (
+        "NUMGUARD_LIMIT='1GiB;rm' is not valid (not a number with an optional unit or a "
+        "percentage): expected " + problem_forms("limit"))
+
+
+def problem_forms(setting: str) -> str:
+    from numguard.environment import ACCEPTED
+
+    return ACCEPTED[setting]
 
 
 def test_mode_off_wraps_as_every_mode_does_and_checks_nothing():
@@ -152,7 +181,7 @@ def test_guard_blocks_override_the_variables():
 
 
 def test_settings_from_environment_directly():
-    from numguard.settings import settings_from_environment
+    from numguard.environment import settings_from_environment
 
     assert settings_from_environment({}) == {}
     found = settings_from_environment({"NUMGUARD_MODE": "warn", "NUMGUARD_INFLATION": "none",

@@ -49,7 +49,7 @@ def run_example(name: str) -> subprocess.CompletedProcess:
         "step refused: numguard: `*` (np.multiply)",
         "stderr: MemoryLimitWarning:",
         "wrap() gave GuardedArray (mode off)",
-        "stderr: ValueError: NUMGUARD_LIMIT='lots' is not valid",
+        "stderr: numguard: NUMGUARD_LIMIT='lots' is not valid",
     ]),
 ])
 def test_example_runs_and_shows_its_point(name, expected):

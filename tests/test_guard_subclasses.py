@@ -207,3 +207,23 @@ def test_the_matrix_product_of_the_issue():
     assert (a * m).tolist() == [[2, 3], [6, 11]]  # matrix.__rmul__: a product
     assert (unwrap(wrap(a) * m)).tolist() == (a * m).tolist()
     assert type(wrap(a) * m) is np.matrix  # what NumPy gives (no guard to keep)
+
+
+def test_indexing_a_guarded_matrix_keeps_numpys_shapes():
+    # #21.4: m[None].shape is (1, 2, 2) but wrap(m)[None].shape was (2, 2); m[:, None] too.
+    m = np.matrix([[1.0, 2.0], [3.0, 4.0]])
+    assert numguard.wrap(m)[None].shape == m[None].shape == (1, 2, 2)
+    assert numguard.wrap(m)[:, None].shape == m[:, None].shape == (2, 1, 2)
+    assert numguard.wrap(m[None]).shape == (1, 2, 2)
+
+
+@pytest.mark.parametrize("mode", ["off", "raise", "warn", "log"])
+def test_stacking_guarded_matrices_raises_as_numpy_does_in_every_mode(mode):
+    # #21.4: np.stack([g, g]) in mode off returned (4, 2) where NumPy raises ValueError.
+    m = np.matrix([[1.0, 2.0], [3.0, 4.0]])
+    g = numguard.wrap(m)
+    with pytest.raises(ValueError) as numpys:
+        np.stack([m, m])
+    with numguard.guard(mode=mode), pytest.raises(ValueError) as guarded:
+        np.stack([g, g])
+    assert str(guarded.value) == str(numpys.value)

@@ -754,3 +754,34 @@ def test_methods_documented_as_reaching_array_ufunc_do(name):
         call(operands)
     expected = coverage.REACHES_UFUNC[name]
     assert info.value.estimate.operation.startswith(expected.split(".reduce")[0].split(".acc")[0])
+
+
+def test_resize_with_numpys_default_refcheck_works_on_a_guarded_copy():
+    # #21.10, as written: the override held a reference, so NumPy's refcheck refused.
+    x = np.arange(4.0)
+    numguard.wrap(x).copy().resize((8,))
+    plain = x.copy()
+    plain.resize((8,))
+
+
+@pytest.mark.xfail(sys.version_info < (3, 11), strict=True,
+                   reason="Python 3.10 keeps the caller's own reference on its stack while "
+                          "a Python-level override runs: NumPy's refcheck then counts 3")
+def test_resize_with_numpys_default_refcheck_works_on_a_named_guarded_array():
+    g = numguard.wrap(np.arange(4.0)).copy()
+    g.resize((8,))
+    assert g.shape == (8,) and type(g) is numguard.GuardedArray
+    assert list(g[:4]) == [0.0, 1.0, 2.0, 3.0] and not g[4:].any()
+
+
+def test_resize_of_a_referenced_guarded_array_is_refused_by_numpy_as_without_numguard():
+    g = numguard.wrap(np.arange(4.0)).copy()
+    other = g  # a second reference: NumPy refuses, numguard must not hide it
+    plain = np.arange(4.0)
+    plain_other = plain
+    with pytest.raises(ValueError) as numpys:
+        plain.resize((8,))
+    with pytest.raises(ValueError) as guarded:
+        g.resize((8,))
+    assert str(guarded.value) == str(numpys.value)
+    assert other is g and plain_other is plain

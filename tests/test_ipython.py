@@ -17,6 +17,7 @@ from traitlets.config import Config  # noqa: E402
 
 import numguard  # noqa: E402
 from numguard import backstop  # noqa: E402
+from numguard.memory import format_bytes  # noqa: E402
 from numguard import ipython as extension  # noqa: E402
 
 #: `%load_ext numguard` once numguard/__init__.py has the hooks; the module meanwhile.
@@ -81,7 +82,7 @@ def test_a_refused_cell_shows_numguards_short_message_and_keeps_the_session(ip, 
     error = result.error_in_exec
     assert isinstance(error, numguard.MemoryLimitError)
     assert isinstance(error.__cause__, MemoryError)  # chained from NumPy's own error
-    assert f"{BIG_NBYTES:,} bytes" in str(error)
+    assert f"would allocate {format_bytes(BIG_NBYTES)}" in str(error)
     assert "1.0 MiB" in str(error)
     assert f"refused = {BIG}" in str(error)  # the cell's line
     shown = capsys.readouterr().out
@@ -211,6 +212,9 @@ def test_other_errors_keep_their_type_and_line(ip, capsys):
 
 @pytest.mark.parametrize("cell, value", [
     ("from __future__ import annotations\nannotated: int = 3\nannotated", 3),
+    # #21.9: a docstring, then a future import (a SyntaxError with the extension loaded)
+    ('"""A docstring."""\nfrom __future__ import annotations\nx: int = 1\nx', 1),
+    ('"""Only a docstring."""', "Only a docstring."),
     ("import asyncio\nawait asyncio.sleep(0)\n5", 5),
     ("def f():\n    return 7\nf()", 7),
     ("(walrus := 9)\nwalrus", 9),

@@ -63,8 +63,8 @@ def test_a_refused_cell_is_an_error_reply_with_numguards_message_and_the_kernel_
     reply, _ = execute(kernel, "refused = np.ones(1_000_000)")
     assert reply["status"] == "error"
     assert reply["ename"] == "MemoryLimitError"  # not a broadcast: a plain allocation
-    assert "a NumPy allocation of 7.6 MiB (8,000,000 bytes)" in reply["evalue"]
-    assert "was refused" in reply["evalue"]
+    assert "np.ones would allocate 7.6 MiB for a (1000000,) float64 result" in reply["evalue"]
+    assert "expression: np.ones(1_000_000)" in reply["evalue"]  # read from the cell
     assert "limit: 1.0 MiB (limit=1MiB from %numguard in In[" in reply["evalue"]
     traceback = "\n".join(reply["traceback"])
     assert traceback == f"MemoryLimitError: {reply['evalue']}"  # no pages of frames

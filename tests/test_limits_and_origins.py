@@ -16,7 +16,7 @@ import numguard
 from numguard import MemoryLimitError, configure, guard, wrap
 from numguard.limits import Limit, parse_limit
 from numguard.memory import budget
-from numguard.settings import settings_from_environment
+from numguard.environment import settings_from_environment
 
 pytestmark = pytest.mark.usefixtures("restored_defaults")
 

@@ -523,7 +523,7 @@ def watched(fake: FakeSystem, monkeypatch: pytest.MonkeyPatch):  # type: ignore[
 def test_monitor_thresholds_follow_the_documented_constants(watched) -> None:  # type: ignore[no-untyped-def]
     monitor = watched[0]
     _, small, large, stale_after = monitor._state
-    assert small == max(monitor_module.SMALL_FLOOR, 8 * GiB // monitor_module.SMALL_DIVISOR) == 128 * MiB
+    assert small == monitor_module.SMALL_FLOOR == 1 * MiB
     assert large == 8 * GiB // monitor_module.LARGE_DIVISOR == 2 * GiB
     assert stale_after == 1000.0 + monitor_module.MAX_AGE
 
@@ -532,9 +532,21 @@ def test_small_projection_reads_no_file_even_when_stale(watched) -> None:  # typ
     monitor, clock, preads, _ = watched
     first = monitor.current(0)
     clock.now += 3600
-    for nbytes in (0, 8, 1 * MiB, 128 * MiB - 1):
+    for nbytes in (0, 8, 1 * MiB - 1):
         assert monitor.current(nbytes) is first
     assert preads.calls == 0
+
+
+def test_a_stale_reading_is_not_trusted_above_the_floor(watched) -> None:  # type: ignore[no-untyped-def]
+    # #21.8: memory can shrink after a reading; 1/64 of an old figure (128 MiB here) is
+    # no longer waved through once the reading is older than MAX_AGE.
+    monitor, clock, preads, fake = watched
+    monitor.current(0)
+    fake.write(fake.cgroup / "app" / "memory.current", f"{7 * GiB}\n")
+    clock.now += monitor_module.MAX_AGE * 2
+    fresh = monitor.current(128 * MiB - 1)
+    assert preads.calls > 0
+    assert fresh.available == 2 * GiB  # 9 GiB max, 7 GiB in use
 
 
 def test_medium_projection_refreshes_only_when_stale(watched) -> None:  # type: ignore[no-untyped-def]

@@ -1,5 +1,6 @@
 """numguard's pytest plugin, run by pytest itself (pytester): options, ini, markers, xdist,
-scaling, the refusal message and the summary. Every toy run allocates a few MiB at most."""
+the refusal message and the summary (the scaling marker: test_scaling_marker.py). Every
+toy run allocates a few MiB at most."""
 
 from __future__ import annotations
 
@@ -112,9 +113,10 @@ def test_mode_and_inflation_options(pytester):
 
 
 @pytest.mark.parametrize("option, expected", [
-    ("--numguard-limit=lots", "pytest --numguard-limit='lots' is not valid: *expected a whole byte count*"),
-    ("--numguard-mode=loud", "pytest --numguard-mode='loud' is not valid: *expected one of 'raise'*"),
-    ("--numguard-inflation=big", "pytest --numguard-inflation='big' is not valid: *at least 1, or 'none'*"),
+    ("--numguard-limit=lots", "pytest --numguard-limit='lots' is not valid*: expected a whole byte count*"),
+    ("--numguard-mode=loud", "pytest --numguard-mode='loud' is not valid: expected raise | warn | log | off"),
+    ("--numguard-inflation=big", "pytest --numguard-inflation='big' is not valid (not a number): *at least 1*'none'*"),
+    ("--numguard-rank-promotion=yes", "pytest --numguard-rank-promotion='yes' is not valid: expected allow | warn | raise"),
 ])
 def test_a_bad_option_is_a_usage_error_naming_it(pytester, option, expected):
     pytester.makepyfile(test_it=OUTER_PRODUCT)
@@ -343,129 +345,6 @@ def test_summary_lists_the_largest_allocations_observed(pytester):
         "largest allocations observed (over 1.0 MiB, 1 of 1 tests; -v lists all):",
         "  test_it.py::test_allocates: 2.3 MiB at test_it.py:5, 1.9 MiB at test_it.py:6",
     ])
-
-
-# -- scaling -----------------------------------------------------------------------------
-
-SCALING = """
-import numpy as np
-import pytest
-
-
-@pytest.mark.numguard_scaling(n=[1_000, 2_000, 4_000], at=5_000_000, limit="16GiB")
-def test_incident(n):
-    profiles = np.linspace(0.0, 1.0, n)
-    weights = np.linspace(1.0, 2.0, n // 10)  # clusters grow with the data
-    scores = (profiles[:, None] * weights[None, :]).max(axis=1)
-    assert scores.shape == (n,)
-
-
-@pytest.mark.numguard_scaling(n=[1_000, 2_000, 4_000], at=5_000_000, limit="16GiB")
-def test_linear(n):
-    x = np.linspace(0.0, 1.0, n)
-    assert (x * 2.0).cumsum().shape == (n,)
-
-
-@pytest.mark.numguard_scaling(n=[100, 200, 400], at=5_000_000, limit="16GiB")
-def test_svd_inside_numpy(n):
-    u, s, vt = np.linalg.svd(np.ones((n, 10)))  # full_matrices: u is (n, n)
-
-
-@pytest.mark.numguard_scaling(n=[100, 200, 400], at=1_000_000, arg="rows")
-def test_named_size(rows):
-    assert np.ones(rows).sum() == rows
-"""
-
-
-@pytest.fixture
-def scaling_result(pytester):
-    pytester.makepyfile(test_scaled=SCALING)
-    return run(pytester, "--strict-markers", "-v")
-
-
-def test_scaling_fails_the_quadratic_incident_naming_its_line(scaling_result):
-    scaling_result.assert_outcomes(failed=2, passed=2)
-    scaling_result.stdout.fnmatch_lines([
-        "test_scaled.py::test_incident[[]scaling[]]: a line would allocate more than the "
-        "limit at production size",
-        "numguard scaling: n = 1,000, 2,000, 4,000 projected to n = 5,000,000; "
-        "limit 16.0 GiB (16GiB)",
-        "1 call site(s) would allocate more than the limit:",
-        f"  test_scaled.py:{line_of(SCALING, 'scores =')}: scores = (profiles[:, None] * weights[None, :]).max(axis=1)",
-        "    grows as n^2.0: 781.2 KiB, 3.1 MiB, 12.2 MiB; projected at n = 5,000,000: "
-        "18.2 TiB (over the limit)",
-    ])
-
-
-def test_scaling_passes_a_linear_test(scaling_result):
-    scaling_result.stdout.fnmatch_lines(["*test_linear[[]scaling[]] PASSED*",
-                                         "*test_named_size[[]scaling[]] PASSED*"])
-
-
-def test_scaling_sees_an_allocation_inside_numpy_linalg(scaling_result):
-    scaling_result.stdout.fnmatch_lines([
-        f"  test_scaled.py:{line_of(SCALING, 'svd(')}: u, s, vt = np.linalg.svd(np.ones((n, 10)))*",
-        "    grows as n^2.0: 78.1 KiB, 312.5 KiB, 1.2 MiB; projected at n = 5,000,000: "
-        "181.9 TiB (over the limit)",
-    ])
-
-
-def test_scaling_in_the_summary(scaling_result):
-    scaling_result.stdout.fnmatch_lines([
-        "*= numguard =*",
-        "scaling FAILED: test_scaled.py::test_incident[[]scaling[]]: largest at "
-        f"test_scaled.py:{line_of(SCALING, 'scores =')}, grows as n^2.0: *; 18.2 TiB at n = 5,000,000 (limit 16.0 GiB)",
-    ])
-
-
-def test_scaling_marker_errors_are_clear(pytester):
-    pytester.makepyfile(test_it="""
-        import pytest
-
-        @pytest.mark.numguard_scaling(n=[1000], at=10)
-        def test_one_size(n):
-            pass
-
-        @pytest.mark.numguard_scaling(n=[1, 2], at=10, limt="1GiB")
-        def test_typo(n):
-            pass
-
-    """)
-    result = run(pytester)
-    result.assert_outcomes(failed=2)
-    result.stdout.fnmatch_lines([
-        "*numguard_scaling(...) on test_it.py::test_one_size[[]scaling[]]: invalid n=[[]1000[]]:"
-        " expected at least two different positive whole toy sizes*",
-        "*numguard_scaling(...) on test_it.py::test_typo[[]scaling[]]: takes keyword arguments "
-        "n, at, limit, arg only, not [[]'limt'[]]*",
-    ])
-
-
-def test_a_scaling_tests_own_error_fails_it_as_usual(pytester):
-    pytester.makepyfile(test_it="""
-        import pytest
-
-        @pytest.mark.numguard_scaling(n=[1, 2], at=10)
-        def test_fails_itself(n):
-            raise ValueError("the test's own error")
-    """)
-    result = run(pytester)
-    result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["E       ValueError: the test's own error"])
-
-
-def test_scaling_needs_the_size_argument(pytester):
-    pytester.makepyfile(test_it="""
-        import pytest
-
-        @pytest.mark.numguard_scaling(n=[1, 2], at=10)
-        def test_no_size():
-            pass
-    """)
-    result = run(pytester)
-    assert result.ret != 0
-    result.stdout.fnmatch_lines(["*the test must take the size as its argument 'n' "
-                                 "(or name it with arg=...)*"])
 
 
 def test_the_plugin_module_is_importable_by_the_entry_point_name():

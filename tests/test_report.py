@@ -212,7 +212,7 @@ def test_percentage_limit_names_its_share_and_the_binding_source():
 
 
 @pytest.mark.parametrize("limit, shown", [
-    ("512MiB", "512MiB"), ("2 GB", "2 GB"), ("1.5GiB", "1.5GiB"), (10**9, "1000000000"),
+    ("512MiB", "512MiB"), ("2 GB", "2 GB"), ("1.5GiB", "1.5GiB"), (10**9, "953.7 MiB"), (2**20, "1 MiB"),
 ])
 def test_fixed_limits_are_shown_as_given_and_in_human_units(limit, shown):
     # Zero-strided operands: a (60000, 1) x (1, 60000) float64 result is 28.8 GB,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import threading
 
 import numpy as np
 import pytest
 
+import numguard
 from numguard import MemoryLimitError, BroadcastMemoryError, Settings, configure, get_settings, guard, wrap
 from numguard.limits import Limit
 from numguard.settings import parse_limit
@@ -373,3 +375,31 @@ def test_settings_are_immutable():
 @pytest.mark.parametrize("value", [2e9, np.int64(2_000_000_000), 2_000_000_000])
 def test_whole_numbers_of_bytes_are_limits_in_any_numeric_type(value):
     assert parse_limit(value).nbytes == 2_000_000_000
+
+
+def test_a_settings_object_made_by_hand_means_what_configure_means():
+    # #21.6: numguard.Settings(limit="1MiB") was accepted, then `wrap(x) + 1` and
+    # enable() raised AttributeError.
+    settings = numguard.Settings(limit="1MiB")
+    assert settings.limit == parse_limit("1MiB")
+    previous = numguard.configure(settings)
+    try:
+        assert (numguard.wrap(np.ones(3)) + 1).tolist() == [2.0, 2.0, 2.0]
+        with pytest.raises(MemoryError):
+            numguard.wrap(np.ones(1)).repeat(10**6)
+    finally:
+        numguard.configure(previous)
+
+
+@pytest.mark.parametrize("changes, named", [
+    ({"mode": "bogus"}, "invalid mode 'bogus'"),
+    ({"inflation": 0.0}, "invalid inflation 0.0"),
+    ({"inflation": float("inf")}, "the factor must be finite"),
+    ({"rank_promotion": "sometimes"}, "invalid rank_promotion 'sometimes'"),
+    ({"limit": "lots"}, "invalid limit 'lots'"),
+    ({"mode": None}, "invalid mode None"),
+])
+def test_a_settings_object_made_by_hand_is_checked_like_configure(changes, named):
+    # #21.6: Settings(mode="bogus") reported but allowed; inflation=0.0 was accepted.
+    with pytest.raises(ValueError, match=re.escape(named)):
+        numguard.Settings(**changes)

@@ -142,3 +142,24 @@ def test_the_public_api_is_small_and_every_name_exists():
         assert hasattr(numguard, name), name
     assert callable(numguard.estimate)  # a function, shadowing no subpackage
     assert not (PACKAGE / "estimate").exists() and not (PACKAGE / "estimate.py").exists()
+
+
+#: Constructors of locks: a forked child inherits them held if a thread held them.
+LOCK_TYPES = {"Lock", "RLock", "Condition", "Semaphore", "BoundedSemaphore", "Barrier"}
+
+
+def test_every_lock_is_made_by_forksafe_so_a_forked_child_gets_a_new_one():
+    """#21.2: found by search, not by memory: a module that makes a lock of its own (a
+    threading.Lock() at module level or in a class) must make it through
+    numguard.forksafe.lock, which renews it in a forked child."""
+    offenders = []
+    for module, path in MODULES.items():
+        if module == "numguard.forksafe":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.Call):
+                func = node.func
+                name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+                if name in LOCK_TYPES:
+                    offenders.append(f"{module}:{node.lineno}: {name}()")
+    assert not offenders, offenders

@@ -42,13 +42,13 @@ from collections.abc import Callable
 from contextvars import Token
 from typing import Any
 
+from ..environment import configure_from_environment
 from ..settings import (
     BlockHooks,
     Settings,
     configure_listeners,
     memory_error_translators,
     process_settings,
-    configure_from_environment,
 )
 from ._control import BACKEND_VARIABLE, controller
 from ._judge import WATCHERS
@@ -62,19 +62,22 @@ class watch:
 
     `callback(nbytes)` runs, in the allocating thread with the GIL held, for every
     NumPy data allocation of at least `floor` bytes made in this thread or asyncio task
-    while the block runs (numguard's own bookkeeping excluded). It observes only: it
-    cannot refuse, and an exception it raises is ignored. `numguard.scaling` and the
-    pytest plugin's reports are built on it.
+    while the block runs (numguard's own bookkeeping excluded), once it is allowed;
+    `refused(nbytes)`, if given, for each request the backstop refused instead (of any
+    size). It
+    observes only: it cannot refuse, and an exception it raises is ignored.
+    `numguard.scaling` and the pytest plugin's reports are built on it.
     """
 
-    __slots__ = ("_callback", "_floor", "_registered", "_token")
+    __slots__ = ("_callback", "_floor", "_refused", "_registered", "_token")
 
-    def __init__(self, callback: Callable[[int], Any], floor: int = 1) -> None:
-        if not callable(callback):
-            raise TypeError(f"watch() needs a callable, not {type(callback).__name__}")
+    def __init__(self, callback: Callable[[int], Any], floor: int = 1,
+                 refused: Callable[[int], Any] | None = None) -> None:
+        if not callable(callback) or (refused is not None and not callable(refused)):
+            raise TypeError(f"watch() needs callables, not {type(callback).__name__}")
         if isinstance(floor, bool) or not isinstance(floor, int) or floor < 1:
             raise ValueError(f"invalid floor {floor!r}: expected a whole number of bytes >= 1")
-        self._callback, self._floor = callback, floor
+        self._callback, self._floor, self._refused = callback, floor, refused
         self._registered: int | None = None
         self._token: Token | None = None
 
@@ -82,7 +85,8 @@ class watch:
         if self._token is not None:
             raise TypeError("Cannot enter the same numguard.backstop.watch twice.")
         self._registered = controller.register(self._floor - 1)
-        self._token = WATCHERS.set(WATCHERS.get() + ((self._callback, self._floor),))
+        self._token = WATCHERS.set(
+            WATCHERS.get() + ((self._callback, self._floor, self._refused),))
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
@@ -129,9 +133,17 @@ def status() -> dict[str, Any]:
 
 def enable_from_environment() -> Settings:
     """Arm with the NUMGUARD_* variables, mode "raise" unless NUMGUARD_MODE says otherwise
-    (each setting keeps its variable as its origin)."""
+    (each setting keeps its variable as its origin; a bad value leaves its setting at the
+    default, and `numguard.environment.problems` lists it)."""
     configure_from_environment()
-    return controller.arm({})
+    return controller.arm({}, origin="NUMGUARD_*")
+
+
+def enable_as(origin: str | dict[str, str], **settings: Any) -> Settings:
+    """enable() for numguard's own front ends, whose settings come from their own words
+    (origin: one text, or one per setting: "numguard run --limit", "NumguardPlugin:
+    ...") rather than from the line that called enable()."""
+    return controller.arm(settings, origin=origin)
 
 
 def _at_exit() -> None:
@@ -146,7 +158,7 @@ try:
 except Exception:  # noqa: BLE001, S110 - enable() and guard blocks report it when used
     pass
 BlockHooks.enter = controller.enter_block
-BlockHooks.exit = controller.exit_block
+BlockHooks.release = controller.release
 configure_listeners.append(controller.follow)
 memory_error_translators.append(controller.judge.translate)
 atexit.register(_at_exit)

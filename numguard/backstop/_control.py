@@ -10,25 +10,34 @@ armed process (`_judge.thresholds`). A request at or under it costs one compare;
 it, Python judges it against the allocating context's own settings (`Judge.decide`), so
 other threads and asyncio tasks are judged by theirs (usually: allowed).
 
-Bookkeeping is one RLock around a dict of live blocks (token -> threshold, thread) and a
-count per threshold. Fork safety: the child gets a new lock (a thread of the parent may
-have held it at the fork) and keeps only the blocks of the thread that forked, the only
-one that exists there.
+Bookkeeping is one lock around a dict of live blocks (token -> threshold, thread) and a
+count per threshold. A block's registration ends when its Scope is let go by the last
+context holding it (settings.Scope): that is a finaliser, which may run in any thread
+at any moment, even in the middle of this bookkeeping in the same thread (the cyclic
+garbage collector runs where memory is allocated). So `release` never mutates while
+another mutation is under way: it queues the token, and the queue is drained by
+whoever holds the lock next, or at once when the lock is free. Fork safety: the child
+gets a new lock (a thread of the parent may have held it at the fork) and keeps only
+the blocks of the thread that forked, the only one that exists there.
 """
 
 from __future__ import annotations
 
+import collections
 import itertools
 import logging
 import os
 import sys
 import threading
+from collections.abc import Mapping
 from typing import Any
 
-from ..settings import Settings, _configure, caller_frame, configure, process_settings
+from ..memory.monitor import SMALL_DIVISOR, SMALL_FLOOR
+from ..settings import Settings, _configure, _scoped, caller_frame, process_settings
+from .. import forksafe
 from . import _capsule
-from ._judge import UNLIMITED, Judge, thresholds
-from ._report import shown
+from ._judge import UNLIMITED, Judge, fresh_until, thresholds
+from ..report import shown
 
 #: Set to "ctypes" to skip the C helper (tests and benchmarks use it to measure the fallback).
 BACKEND_VARIABLE = "NUMGUARD_BACKSTOP_BACKEND"
@@ -58,60 +67,89 @@ class Backstop:
     """One per process (`controller`): the handler's installation, bounds and judge."""
 
     def __init__(self) -> None:
-        self.lock = threading.RLock()
-        self.judge = Judge(self._process_budget_read)
+        forksafe.lock(self, "lock", reentrant=True)
+        self.judge = Judge(self._budget_read)
         self.backend: Any = None
         self.backend_name: str | None = None
         self.armed = False
         self.installed = False
         self._verified = False  # the new-thread self-test passed once
         self._capsule: object | None = None
-        self._process_bounds = (UNLIMITED, UNLIMITED)  # (fast, hard) while armed
+        self._process_bounds = (UNLIMITED, UNLIMITED, UNLIMITED)  # (floor, fast, hard) while armed
+        #: From the last budget a decision read: no fast bound above what that reading
+        #: allows (memory may have shrunk since a block registered), and until when C may
+        #: rely on it without asking.
+        self._cap = UNLIMITED
+        self._fresh_until = 0.0
         self._replaced: Settings | None = None  # the process settings enable() replaced
         self._live: dict[int, tuple[int, int]] = {}  # token -> (fast, thread ident)
         self._counts: dict[int, int] = {}  # fast threshold -> live blocks with it
         self._tokens = itertools.count(1)
-        self._pushed: tuple[int, int] | None = None
+        self._released: collections.deque[int] = collections.deque()
+        self._mutating = False
+        self._pushed: tuple[int, int, float, int] | None = None
         self._hook_failed = False
         self._last_threshold: tuple[Any, str, int] | None = None
 
     # -- the process: enable() / disable() -------------------------------------------
 
-    def arm(self, changes: dict[str, Any], origin: str = "enable()") -> Settings:
-        with self.lock:
-            before = process_settings()
-            filename, lineno = caller_frame()
-            _configure(None, changes, f"{origin} at {filename}:{lineno}")
-            current = process_settings()
-            if current.mode == "off":
-                self._disarm()
-                self._replaced = None  # the caller asked for these settings
-                return current
-            self.load()
-            if not self.armed:
-                self._replaced = before
-            self.armed = self.judge.armed = True
-            self._process_bounds = thresholds(current)
-            try:
-                self._install()
-            except BaseException:
-                self.disarm()
-                raise
-            self._push(force=True)  # a fresh judge.decide, even if the bounds are the same
+    def arm(self, changes: dict[str, Any], origin: str | Mapping[str, str] | None = None
+            ) -> Settings:
+        """enable(): `changes` become the process defaults, noted as set at `origin` (one
+        text, or one per setting; default "enable() at <the caller's file:line>")."""
+        try:
+            with self.lock:
+                return self._arm(changes, origin)
+        finally:
+            if self._released:
+                self._drain()
+
+    def _arm(self, changes: dict[str, Any], origin: str | Mapping[str, str] | None) -> Settings:
+        before = process_settings()
+        if origin is None:
+            filename, lineno = caller_frame(3)
+            origin = f"enable() at {filename}:{lineno}"
+        if isinstance(origin, str):
+            _configure(None, changes, origin)
+        else:
+            updated = before
+            for name, value in changes.items():
+                updated = updated.updated(origin.get(name, "enable()"), **{name: value})
+            _configure(updated, {}, "enable()")
+        current = process_settings()
+        if current.mode == "off":
+            self._disarm()
+            self._replaced = None  # the caller asked for these settings
             return current
+        self.load()
+        if not self.armed:
+            self._replaced = before
+        self.armed = self.judge.armed = True
+        self._process_bounds = thresholds(current)
+        try:
+            self._install()
+        except BaseException:
+            self.disarm()
+            raise
+        self._push(force=True)  # a fresh judge.decide, even if the bounds are the same
+        return current
 
     def disarm(self) -> None:
-        with self.lock:
-            replaced, self._replaced = self._replaced, None
-            self._disarm()
-            if replaced is not None:
-                configure(replaced)  # the settings and their origins, as they were
+        try:
+            with self.lock:
+                replaced, self._replaced = self._replaced, None
+                self._disarm()
+                if replaced is not None:
+                    _configure(replaced, {}, "disable()")  # the settings and their origins, as they were
+        finally:
+            if self._released:
+                self._drain()
 
     def _disarm(self) -> None:
         if not self.armed:
             return
         self.armed = self.judge.armed = False
-        self._process_bounds = (UNLIMITED, UNLIMITED)
+        self._process_bounds = (UNLIMITED, UNLIMITED, UNLIMITED)
         self._push()
         self._uninstall_if_unused()
 
@@ -122,15 +160,22 @@ class Backstop:
                 self._process_bounds = thresholds(settings)
                 self._push()
 
-    def _process_budget_read(self, settings: Settings, budget: Any) -> None:
-        # From a decision: never wait for the lock there (another thread may hold it).
-        if self.lock.acquire(blocking=False):
-            try:
-                if self.armed and settings is process_settings():
-                    self._process_bounds = thresholds(settings, budget)
-                    self._push()
-            finally:
-                self.lock.release()
+    def _budget_read(self, settings: Settings, budget: Any, scoped: bool) -> None:
+        """A decision read the budget: the fast bound follows it (never above what it
+        allows) and stays trusted for MAX_AGE. From a decision: never wait for the lock
+        there (another thread may hold it); a missed update only costs a Python call."""
+        if not self.lock.acquire(blocking=False):
+            return
+        try:
+            if self._mutating:
+                return
+            self._cap = max(SMALL_FLOOR, budget.available // SMALL_DIVISOR)
+            self._fresh_until = fresh_until(budget)
+            if self.armed and not scoped and settings is process_settings():
+                self._process_bounds = thresholds(settings, budget)
+            self._push()
+        finally:
+            self.lock.release()
 
     # -- guard blocks: settings.BlockHooks ------------------------------------------
 
@@ -138,7 +183,7 @@ class Backstop:
         """Register a block's fast threshold; returns its token (None: nothing to judge)."""
         try:
             fast = self._block_threshold(settings)
-            if fast >= UNLIMITED:
+            if fast >= UNLIMITED and settings.mode == "off":
                 return None
             return self.register(fast)
         except Exception as error:  # noqa: BLE001 - a block must run even if this fails
@@ -148,15 +193,21 @@ class Backstop:
     def register(self, fast: int) -> int:
         """Have C ask Python about every request over `fast` bytes until `unregister`."""
         with self.lock:
-            token = next(self._tokens)
-            self._live[token] = (fast, threading.get_ident())
-            counts = self._counts
-            counts[fast] = counts.get(fast, 0) + 1
-            if not self.installed:
-                self._install()  # pushes the bounds first
-            elif self._pushed is None or fast < self._pushed[0]:
-                self._push()
-            return token
+            self._mutating = True
+            try:
+                token = next(self._tokens)
+                self._live[token] = (fast, threading.get_ident())
+                counts = self._counts
+                counts[fast] = counts.get(fast, 0) + 1
+                if not self.installed:
+                    self._install()  # pushes the bounds first
+                else:
+                    self._push()  # (pushes only if the bounds changed)
+            finally:
+                self._mutating = False
+        if self._released:
+            self._drain()
+        return token
 
     def _block_threshold(self, settings: Settings) -> int:
         # A guard instance or decorator hands the same Limit object on every entry: a
@@ -165,34 +216,60 @@ class Backstop:
         cached = self._last_threshold
         if cached is not None and cached[0] is limit and cached[1] == mode:
             return cached[2]
-        fast = thresholds(settings)[0]
+        fast = thresholds(settings)[1]
         if limit.nbytes is not None:
             self._last_threshold = (limit, mode, fast)
         return fast
 
-    def exit_block(self, token: int) -> None:
+    def release(self, token: int) -> None:
+        """A Scope's registration ends (settings.BlockHooks.release): from a finaliser,
+        in any thread, at any moment; never raises, never waits."""
         try:
-            self.unregister(token)
-        except Exception as error:  # noqa: BLE001 - leaving a block must never fail
+            self._released.append(token)
+            self._drain()
+        except BaseException as error:  # noqa: BLE001 - a finaliser must never fail
             self._report_hook_failure(error)
+
+    def _drain(self) -> None:
+        """Unregister the released tokens, unless a mutation is under way (it drains them
+        when it ends) or another thread holds the lock (it drains them before it lets go)."""
+        while self._released and not self._mutating:
+            if not self.lock.acquire(blocking=False):
+                return
+            try:
+                if self._mutating:
+                    return  # this thread, reentered in the middle of its own bookkeeping
+                while self._released:
+                    self._forget(self._released.popleft())
+            finally:
+                self.lock.release()
 
     def unregister(self, token: int) -> None:
         """Undo `register`: the bounds relax, and the handler leaves when nothing is live."""
+        self._forget(token)
+        if self._released:
+            self._drain()
+
+    def _forget(self, token: int) -> None:
         with self.lock:
-            entry = self._live.pop(token, None)
-            if entry is None:
-                return
-            counts = self._counts
-            fast = entry[0]
-            left = counts[fast] - 1
-            if left:
-                counts[fast] = left
-                return
-            del counts[fast]
-            if not self._live and not self.armed:
-                self._uninstall()  # the next install pushes the bounds afresh
-            elif self._pushed is not None and fast <= self._pushed[0]:
-                self._push()
+            self._mutating = True
+            try:
+                entry = self._live.pop(token, None)
+                if entry is None:
+                    return
+                counts = self._counts
+                fast = entry[0]
+                left = counts[fast] - 1
+                if left:
+                    counts[fast] = left
+                    return
+                del counts[fast]
+                if not self._live and not self.armed:
+                    self._uninstall()  # the next install pushes the bounds afresh
+                else:
+                    self._push()
+            finally:
+                self._mutating = False
 
     def _report_hook_failure(self, error: BaseException) -> None:
         if self._hook_failed:
@@ -219,18 +296,24 @@ class Backstop:
         if self._capsule is None:
             self._capsule = _capsule.default_handler_capsule()
 
-    def _bounds(self) -> tuple[int, int]:
-        fast, hard = self._process_bounds
+    def _bounds(self) -> tuple[int, int, float, int]:
+        """(floor, fast, fresh until, hard) for C: the tightest of the armed process and
+        every live block, the fast bound capped by the last budget reading."""
+        floor, fast, hard = self._process_bounds
         if self._counts:
             fast = min(fast, min(self._counts))
-        return fast, hard
+        fast = min(fast, max(self._cap, floor))
+        floor = min(floor, fast, SMALL_FLOOR)
+        return floor, fast, self._fresh_until, hard
 
     def _push(self, force: bool = False) -> None:
         if self.backend is None:
             return
         bounds = self._bounds()
         if force or bounds != self._pushed:
-            self.backend.configure(bounds[0], bounds[1], self.judge.decide)
+            floor, fast, fresh, hard = bounds
+            self.backend.configure(floor, fast, fresh, hard, self.judge.decide, _scoped,
+                                   self.armed and process_settings().mode == "raise")
             self._pushed = bounds
 
     def _install(self) -> None:
@@ -261,17 +344,19 @@ class Backstop:
         """No more Python decisions (interpreter exit): C judges by its hard bound alone."""
         with self.lock:
             if self.installed and self.backend is not None:
-                fast, hard = self._bounds()
-                self.backend.configure(fast, hard, None)
+                floor, fast, fresh, hard = self._bounds()
+                self.backend.configure(floor, fast, fresh, hard, None, _scoped, False)
                 self._pushed = None
 
     def after_fork_in_child(self) -> None:
-        """A new lock, and only the forking thread's blocks (the others' threads are gone).
+        """Only the forking thread's blocks (the others' threads are gone); the lock is
+        already new (numguard.forksafe runs first).
 
         A thread of the parent may have been half-way through the bookkeeping: the
         counts are rebuilt from the blocks kept, and the bound is pushed afresh.
         """
-        self.lock = threading.RLock()
+        self._mutating = False
+        self._released.clear()
         me = threading.get_ident()
         self._live = {token: entry for token, entry in list(self._live.items())
                       if entry[1] == me}

@@ -15,6 +15,10 @@ from __future__ import annotations
 
 import ctypes
 import threading
+import time
+from contextvars import ContextVar
+
+from . import _ctypes_interrupts as _interrupts
 from collections.abc import Callable
 
 KIND_MALLOC, KIND_CALLOC, KIND_REALLOC = 0, 1, 2
@@ -50,41 +54,70 @@ _api.PyCapsule_SetPointer.argtypes = [ctypes.py_object, _void_p]
 
 _capsule: object | None = None
 _wrapped: int | None = None  # address of the handler the capsule pointed to
+_fast_floor = SIZE_MAX
 _fast_max = SIZE_MAX
+_fresh_until = 0.0
 _hard_max = SIZE_MAX
-_decide: Callable[[int, int], object] | None = None
-_counts = {"slow_calls": 0, "refusals": 0}
+_decide: Callable[[int, int, bool], object] | None = None
+_scopes: ContextVar | None = None
+_process_refuses = False
+_counts = {"slow_calls": 0, "refusals": 0, "failures": 0}
 _local = threading.local()
+ALLOW, INTERRUPT, REPORTED = 1, 2, 4
 
 
-def _allowed(nbytes: int, kind: int) -> bool:
+def _asks(size: int) -> bool:
+    """Whether a request must be judged in Python (see _handler.c: the same bounds)."""
+    return size > _fast_floor and (size > _fast_max or time.monotonic() >= _fresh_until)
+
+
+def _verdict(nbytes: int, kind: int, repeat: bool) -> int:
     decide = _decide
     if decide is None or getattr(_local, "deciding", False):
-        return nbytes <= _hard_max
+        return ALLOW if nbytes <= _hard_max else 0
     _local.deciding = True
     _counts["slow_calls"] += 1
     try:
-        verdict = bool(decide(nbytes, kind))
-    except BaseException:  # noqa: BLE001 - nothing may escape into NumPy's C code
-        import sys
-
-        sys.unraisablehook(_unraisable(decide))
-        verdict = nbytes <= _hard_max
+        verdict = int(decide(nbytes, kind, repeat))  # type: ignore[call-overload]
+    except BaseException as error:  # noqa: BLE001 - nothing may escape into NumPy's C code
+        verdict = _failed(nbytes, error)
     finally:
         _local.deciding = False
-    if not verdict:
+    if verdict & INTERRUPT:
+        _interrupts.soon()
+    if not verdict & ALLOW:
         _counts["refusals"] += 1
     return verdict
 
 
-def _unraisable(decide: object) -> object:
-    import sys
+def _failed(nbytes: int, error: BaseException) -> int:
+    """The verdict of a failed judgement, as _handler.c's failed_verdict gives it."""
+    _counts["failures"] += 1
+    try:
+        scope = _scopes.get() if _scopes is not None else None
+        refuse = _process_refuses if scope is None else scope.settings.mode == "raise"
+    except BaseException:  # noqa: BLE001
+        refuse = True
+    if isinstance(error, KeyboardInterrupt):
+        return INTERRUPT if refuse else ALLOW | INTERRUPT
+    try:
+        from ._report import unraisable
 
-    info = sys.exc_info()
-    return type("UnraisableHookArgs", (), {
-        "exc_type": info[0], "exc_value": info[1], "exc_traceback": info[2],
-        "err_msg": "Exception ignored in numguard's backstop", "object": decide,
-    })()
+        unraisable(error, "Exception ignored in numguard's backstop", _decide)
+    except BaseException:  # noqa: BLE001, S110
+        pass
+    return 0 if refuse else ALLOW
+
+
+def _follow(result: int | None, ptr: int | None, verdict: int) -> int | None:
+    """Follow the buffer whose growth was reported (np.fromstring reports once)."""
+    if result:
+        grown = getattr(_local, "grown", None)
+        if verdict & REPORTED or (ptr and ptr == grown):
+            _local.grown = result
+        elif result == grown:
+            _local.grown = None
+    return result
 
 
 def _build(original: _Handler) -> tuple[_Handler, tuple[object, ...]]:
@@ -95,27 +128,42 @@ def _build(original: _Handler) -> tuple[_Handler, tuple[object, ...]]:
 
     def malloc(ctx, size):
         try:
-            if size <= _fast_max or _allowed(size, KIND_MALLOC):
-                return call_malloc(ctx, size)
-        except BaseException:  # noqa: BLE001, S110 - nothing may escape into C
-            pass
+            if _interrupts.pending:
+                _interrupts.ensure_deliverer()
+            if not _asks(size):
+                return _follow(call_malloc(ctx, size), None, 0)
+            verdict = _verdict(size, KIND_MALLOC, False)
+            if verdict & ALLOW:
+                return _follow(call_malloc(ctx, size), None, verdict)
+        except BaseException as error:  # noqa: BLE001 - nothing may escape into C
+            if isinstance(error, KeyboardInterrupt):
+                _interrupts.soon()
         return None
 
     def calloc(ctx, nelem, elsize):
         try:
             size = nelem * elsize
-            if size <= _fast_max or _allowed(size, KIND_CALLOC):
-                return call_calloc(ctx, nelem, elsize)
-        except BaseException:  # noqa: BLE001, S110 - nothing may escape into C
-            pass
+            if not _asks(size):
+                return _follow(call_calloc(ctx, nelem, elsize), None, 0)
+            verdict = _verdict(size, KIND_CALLOC, False)
+            if verdict & ALLOW:
+                return _follow(call_calloc(ctx, nelem, elsize), None, verdict)
+        except BaseException as error:  # noqa: BLE001 - nothing may escape into C
+            if isinstance(error, KeyboardInterrupt):
+                _interrupts.soon()
         return None
 
     def realloc(ctx, ptr, new_size):
         try:
-            if new_size <= _fast_max or _allowed(new_size, KIND_REALLOC):
-                return call_realloc(ctx, ptr, new_size)
-        except BaseException:  # noqa: BLE001, S110 - nothing may escape into C
-            pass
+            if not _asks(new_size):
+                return _follow(call_realloc(ctx, ptr, new_size), ptr, 0)
+            repeat = bool(ptr) and ptr == getattr(_local, "grown", None)
+            verdict = _verdict(new_size, KIND_REALLOC, repeat)
+            if verdict & ALLOW:
+                return _follow(call_realloc(ctx, ptr, new_size), ptr, verdict)
+        except BaseException as error:  # noqa: BLE001 - nothing may escape into C
+            if isinstance(error, KeyboardInterrupt):
+                _interrupts.soon()
         return None
 
     callbacks = (_MALLOC(malloc), _CALLOC(calloc), _REALLOC(realloc))
@@ -162,6 +210,7 @@ def install(capsule: object) -> bool:
     if _api.PyCapsule_SetPointer(capsule, ctypes.addressof(handler)) != 0:
         raise RuntimeError("PyCapsule_SetPointer failed")
     _capsule, _wrapped = capsule, address
+    _interrupts.hook()
     return True
 
 
@@ -178,19 +227,25 @@ def uninstall() -> bool:
     if _api.PyCapsule_SetPointer(_capsule, _wrapped) != 0:
         raise RuntimeError("PyCapsule_SetPointer failed")
     _capsule = _wrapped = None
+    _interrupts.unhook()
     return True
 
 
-def configure(fast_max: int, hard_max: int, decide: Callable[[int, int], object] | None) -> None:
-    global _fast_max, _hard_max, _decide
+def configure(fast_floor: int, fast_max: int, fresh_until: float, hard_max: int,
+              decide: Callable[[int, int, bool], object] | None, scopes: ContextVar | None,
+              process_refuses: bool) -> None:
+    global _fast_floor, _fast_max, _fresh_until, _hard_max, _decide, _scopes, _process_refuses
     if decide is not None and not callable(decide):
         raise TypeError("decide must be callable or None")
-    _fast_max, _hard_max, _decide = min(fast_max, SIZE_MAX), min(hard_max, SIZE_MAX), decide
+    _fast_floor, _fast_max = min(fast_floor, SIZE_MAX), min(fast_max, SIZE_MAX)
+    _fresh_until, _hard_max = float(fresh_until), min(hard_max, SIZE_MAX)
+    _decide, _scopes, _process_refuses = decide, scopes, bool(process_refuses)
 
 
 def state() -> dict[str, object]:
     wraps = ""
     if _wrapped is not None:
         wraps = _Handler.from_address(_wrapped).name.decode(errors="replace")
-    return {"installed": _capsule is not None and _points_at_ours(), "wraps": wraps, "fast_max": _fast_max,
+    return {"installed": _capsule is not None and _points_at_ours(), "wraps": wraps,
+            "fast_floor": _fast_floor, "fast_max": _fast_max, "fresh_until": _fresh_until,
             "hard_max": _hard_max, "decide": _decide, **_counts}

@@ -7,22 +7,31 @@
  * ContextVar; before Python 3.14 a new thread starts there). install() re-points that
  * capsule at `guarded`, whose functions wrap the handler it pointed to before:
  *
- *   - small requests (size <= fast_max) go straight to the wrapped function: one
- *     compare and one indirect call;
- *   - larger ones ask the Python callable `decide(nbytes, kind)` (with the GIL: NumPy
- *     usually holds it when it allocates, else PyGILState_Ensure takes it on this
- *     thread's own state; see holds_gil), which judges them
- *     against the budget, reports, and answers allow (true) or refuse (false). A
- *     refusal returns NULL before any memory is requested: NumPy then raises its own
+ *   - requests up to fast_floor go straight to the wrapped function: one compare and
+ *     one indirect call;
+ *   - requests up to fast_max do the same while the last budget reading is fresh
+ *     (monotonic clock < fresh_until): memory may shrink after a reading, so a stale
+ *     one is not trusted for large requests;
+ *   - larger ones ask the Python callable `decide(nbytes, kind, repeat)` (with the GIL:
+ *     NumPy usually holds it when it allocates, else PyGILState_Ensure takes it on this
+ *     thread's own state; see holds_gil), which judges them against the budget, reports,
+ *     and answers bit flags: ALLOW (1), INTERRUPT (2: a KeyboardInterrupt arrived while
+ *     judging; re-deliver it), REPORTED (4: a trip was reported; `repeat` tells the next
+ *     realloc of the same buffer, so np.fromstring growing its buffer reports once).
+ *     A refusal returns NULL before any memory is requested: NumPy then raises its own
  *     MemoryError with the shape and dtype.
  *   - free is the wrapped handler's own free, so memory allocated before arming, while
  *     armed, or after disarming is always released by the allocator that made it.
  *
  * When Python cannot be asked (no callback, a nested allocation made by the callback
- * itself, interpreter finalisation) or the callback fails, the verdict is C's own:
- * allow up to hard_max. No Python exception ever leaves a handler function: a pending
- * exception is saved and restored around the callback, and a failing callback is
- * reported through sys.unraisablehook.
+ * itself, interpreter finalisation) the verdict is C's own: allow up to hard_max. When
+ * the callback fails (it could not even start: the recursion limit; or a
+ * KeyboardInterrupt arrived on its way out), judging failed: the request is refused if
+ * the allocating context's mode is "raise" (its guard block's Scope, read from the
+ * `scopes` ContextVar, else the armed process's), allowed otherwise, and a
+ * KeyboardInterrupt is delivered again (PyErr_SetInterrupt) so that Ctrl-C stops the
+ * program as promptly as without numguard. No Python exception ever leaves a handler
+ * function: a pending exception is saved and restored around the callback.
  *
  * The struct below is NEP 49's version-1 PyDataMem_Handler (numpy/ndarraytypes.h),
  * whose layout is part of NumPy's ABI; declaring it here keeps NumPy out of the build.
@@ -31,6 +40,7 @@
 #include <Python.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 typedef struct {
     void *ctx;
@@ -49,20 +59,26 @@ typedef struct {
 #define CAPSULE_NAME "mem_handler"
 
 enum { KIND_MALLOC = 0, KIND_CALLOC = 1, KIND_REALLOC = 2 };
+enum { VERDICT_ALLOW = 1, VERDICT_INTERRUPT = 2, VERDICT_REPORTED = 4 };
 
 static DataMemHandler *wrapped = NULL;   /* what the capsule pointed to before install() */
 static DataMemAllocator inner;           /* a copy of wrapped->allocator */
 static PyObject *capsule = NULL;         /* the re-pointed capsule (a strong reference) */
-static PyObject *decide = NULL;          /* decide(nbytes, kind) -> bool, or NULL */
-static size_t fast_max = SIZE_MAX;       /* at most this many bytes: no questions asked */
+static PyObject *decide = NULL;          /* decide(nbytes, kind, repeat) -> flags, or NULL */
+static PyObject *scopes = NULL;          /* the ContextVar of guard blocks' Scopes, or NULL */
+static int process_refuses = 0;          /* outside blocks, a failed judgement refuses */
+static size_t fast_floor = SIZE_MAX;     /* at most this many bytes: no questions asked */
+static size_t fast_max = SIZE_MAX;       /* at most this many, while the reading is fresh */
+static double fresh_until = 0.0;         /* monotonic seconds: the reading's age limit */
 static size_t hard_max = SIZE_MAX;       /* C's own verdict when Python cannot be asked */
-static unsigned long long slow_calls = 0, refusals = 0;
+static unsigned long long slow_calls = 0, refusals = 0, failures = 0;
 #if defined(_MSC_VER)
 #define THREAD_LOCAL __declspec(thread)
 #else
 #define THREAD_LOCAL _Thread_local
 #endif
 static THREAD_LOCAL int deciding = 0;    /* this thread is inside decide() */
+static THREAD_LOCAL void *grown = NULL;  /* the buffer whose last growth was reported */
 
 static int
 is_finalizing(void)
@@ -71,6 +87,23 @@ is_finalizing(void)
     return Py_IsFinalizing();
 #else
     return _Py_IsFinalizing();
+#endif
+}
+
+/* Whether the last budget reading may still stand (CLOCK_MONOTONIC is what Python's
+   time.monotonic() reads on Linux and the BSDs; elsewhere a reading is never trusted
+   past the floor, which costs Python calls, never verdicts). */
+static int
+reading_is_fresh(void)
+{
+#if defined(CLOCK_MONOTONIC) && !defined(_WIN32)
+    struct timespec now;
+    if (clock_gettime(CLOCK_MONOTONIC, &now) != 0) {
+        return 0;
+    }
+    return (double)now.tv_sec + (double)now.tv_nsec * 1e-9 < fresh_until;
+#else
+    return 0;
 #endif
 }
 
@@ -104,12 +137,71 @@ holds_gil(void)
 #endif
 }
 
-/* 1: allocate, 0: refuse. Never leaves a Python exception set. */
+/* Whether the allocating context refuses when judging failed: its guard block's mode
+   is "raise" (the Scope in `scopes`), else the armed process's. Anything unreadable
+   refuses. Called with the GIL and no exception set; leaves none. */
 static int
-allowed(size_t nbytes, int kind)
+context_refuses(void)
+{
+    PyObject *scope = NULL, *settings = NULL, *mode = NULL;
+    int refuse = 1;
+    if (scopes == NULL) {
+        return process_refuses;
+    }
+    if (PyContextVar_Get(scopes, NULL, &scope) < 0) {
+        PyErr_Clear();
+        return 1;
+    }
+    if (scope == NULL || scope == Py_None) {
+        Py_XDECREF(scope);
+        return process_refuses;
+    }
+    settings = PyObject_GetAttrString(scope, "settings");
+    if (settings != NULL) {
+        mode = PyObject_GetAttrString(settings, "mode");
+    }
+    if (mode != NULL && PyUnicode_Check(mode)) {
+        refuse = PyUnicode_CompareWithASCIIString(mode, "raise") == 0;
+    }
+    if (PyErr_Occurred()) {
+        PyErr_Clear();
+        refuse = 1;
+    }
+    Py_XDECREF(mode);
+    Py_XDECREF(settings);
+    Py_DECREF(scope);
+    return refuse;
+}
+
+/* The callback failed (it left an exception set): the verdict of a failed judgement. */
+static int
+failed_verdict(size_t nbytes)
+{
+    PyObject *type, *value, *traceback;
+    int interrupt = PyErr_ExceptionMatches(PyExc_KeyboardInterrupt);
+    PyErr_Fetch(&type, &value, &traceback);
+    int verdict = context_refuses() ? 0 : VERDICT_ALLOW;
+    failures++;
+    if (interrupt) {
+        verdict |= VERDICT_INTERRUPT;
+        Py_XDECREF(type);
+        Py_XDECREF(value);
+        Py_XDECREF(traceback);
+    }
+    else {  /* sys.unraisablehook: where Python reports what cannot be raised */
+        PyErr_Restore(type, value, traceback);
+        PyErr_WriteUnraisable(decide);
+    }
+    (void)nbytes;
+    return verdict;
+}
+
+/* The verdict flags for a request above the fast bounds. Never leaves an exception set. */
+static int
+verdict_for(size_t nbytes, int kind, int repeat)
 {
     if (deciding || decide == NULL || is_finalizing()) {
-        return nbytes <= hard_max;
+        return nbytes <= hard_max ? VERDICT_ALLOW : 0;
     }
     /* With the GIL held (the normal case), call straight in; without it, take it the
        documented way, on this thread's own state (PyGILState_Ensure creates one for a
@@ -119,7 +211,7 @@ allowed(size_t nbytes, int kind)
     int verdict;
     PyObject *callback = decide;
     if (callback == NULL) {  /* disarmed while this thread waited for the GIL */
-        verdict = nbytes <= hard_max;
+        verdict = nbytes <= hard_max ? VERDICT_ALLOW : 0;
         if (ensured) {
             PyGILState_Release(gil);
         }
@@ -130,21 +222,21 @@ allowed(size_t nbytes, int kind)
     slow_calls++;
     PyObject *type, *value, *traceback;
     PyErr_Fetch(&type, &value, &traceback);
-    PyObject *result = PyObject_CallFunction(callback, "Ki", (unsigned long long)nbytes, kind);
+    PyObject *result = PyObject_CallFunction(callback, "Kii", (unsigned long long)nbytes,
+                                             kind, repeat);
     if (result == NULL) {
-        PyErr_WriteUnraisable(callback);
-        verdict = nbytes <= hard_max;
+        verdict = failed_verdict(nbytes);
     }
     else {
-        verdict = PyObject_IsTrue(result);
+        long flags = PyLong_AsLong(result);
         Py_DECREF(result);
-        if (verdict < 0) {
-            PyErr_WriteUnraisable(callback);
-            verdict = nbytes <= hard_max;
-        }
+        verdict = (flags == -1 && PyErr_Occurred()) ? failed_verdict(nbytes) : (int)flags;
     }
     PyErr_Restore(type, value, traceback);
-    if (!verdict) {
+    if (verdict & VERDICT_INTERRUPT) {
+        PyErr_SetInterrupt();  /* Ctrl-C reaches the program as soon as NumPy returns */
+    }
+    if (!(verdict & VERDICT_ALLOW)) {
         refusals++;
     }
     deciding = 0;
@@ -155,11 +247,35 @@ allowed(size_t nbytes, int kind)
     return verdict;
 }
 
+/* After an allocation: follow the buffer whose growth was reported, and forget it when
+   its address is reused by another allocation. */
+static void *
+follow(void *result, void *ptr, int verdict)
+{
+    if (result != NULL) {
+        if (verdict & VERDICT_REPORTED || (ptr != NULL && ptr == grown)) {
+            grown = result;
+        }
+        else if (result == grown) {
+            grown = NULL;
+        }
+    }
+    return result;
+}
+
 static void *
 guarded_malloc(void *ctx, size_t size)
 {
-    if (size <= fast_max || allowed(size, KIND_MALLOC)) {
-        return inner.malloc(inner.ctx, size);
+    if (size <= fast_floor || (size <= fast_max && reading_is_fresh())) {
+        void *result = inner.malloc(inner.ctx, size);
+        if (result != NULL && result == grown) {
+            grown = NULL;
+        }
+        return result;
+    }
+    int verdict = verdict_for(size, KIND_MALLOC, 0);
+    if (verdict & VERDICT_ALLOW) {
+        return follow(inner.malloc(inner.ctx, size), NULL, verdict);
     }
     return NULL;
 }
@@ -168,8 +284,16 @@ static void *
 guarded_calloc(void *ctx, size_t nelem, size_t elsize)
 {
     size_t size = (elsize != 0 && nelem > SIZE_MAX / elsize) ? SIZE_MAX : nelem * elsize;
-    if (size <= fast_max || allowed(size, KIND_CALLOC)) {
-        return inner.calloc(inner.ctx, nelem, elsize);
+    if (size <= fast_floor || (size <= fast_max && reading_is_fresh())) {
+        void *result = inner.calloc(inner.ctx, nelem, elsize);
+        if (result != NULL && result == grown) {
+            grown = NULL;
+        }
+        return result;
+    }
+    int verdict = verdict_for(size, KIND_CALLOC, 0);
+    if (verdict & VERDICT_ALLOW) {
+        return follow(inner.calloc(inner.ctx, nelem, elsize), NULL, verdict);
     }
     return NULL;
 }
@@ -178,8 +302,12 @@ static void *
 guarded_realloc(void *ctx, void *ptr, size_t new_size)
 {
     /* A refusal returns NULL and leaves `ptr` valid, as realloc does. */
-    if (new_size <= fast_max || allowed(new_size, KIND_REALLOC)) {
-        return inner.realloc(inner.ctx, ptr, new_size);
+    if (new_size <= fast_floor || (new_size <= fast_max && reading_is_fresh())) {
+        return follow(inner.realloc(inner.ctx, ptr, new_size), ptr, 0);
+    }
+    int verdict = verdict_for(new_size, KIND_REALLOC, ptr != NULL && ptr == grown);
+    if (verdict & VERDICT_ALLOW) {
+        return follow(inner.realloc(inner.ctx, ptr, new_size), ptr, verdict);
     }
     return NULL;
 }
@@ -248,18 +376,28 @@ handler_uninstall(PyObject *module, PyObject *unused)
 static PyObject *
 handler_configure(PyObject *module, PyObject *args)
 {
-    unsigned long long new_fast, new_hard;
-    PyObject *callback;
-    if (!PyArg_ParseTuple(args, "KKO:configure", &new_fast, &new_hard, &callback)) {
+    unsigned long long new_floor, new_fast, new_hard;
+    double new_fresh;
+    PyObject *callback, *new_scopes;
+    int new_process_refuses;
+    if (!PyArg_ParseTuple(args, "KKdKOOp:configure", &new_floor, &new_fast, &new_fresh,
+                          &new_hard, &callback, &new_scopes, &new_process_refuses)) {
         return NULL;
     }
     if (callback != Py_None && !PyCallable_Check(callback)) {
         PyErr_SetString(PyExc_TypeError, "decide must be callable or None");
         return NULL;
     }
+    if (new_scopes != Py_None && !PyContextVar_CheckExact(new_scopes)) {
+        PyErr_SetString(PyExc_TypeError, "scopes must be a ContextVar or None");
+        return NULL;
+    }
+    fast_floor = new_floor > SIZE_MAX ? SIZE_MAX : (size_t)new_floor;
     fast_max = new_fast > SIZE_MAX ? SIZE_MAX : (size_t)new_fast;
+    fresh_until = new_fresh;
     hard_max = new_hard > SIZE_MAX ? SIZE_MAX : (size_t)new_hard;
-    PyObject *old = decide;
+    process_refuses = new_process_refuses;
+    PyObject *old = decide, *old_scopes = scopes;
     if (callback == Py_None) {
         decide = NULL;
     }
@@ -267,7 +405,15 @@ handler_configure(PyObject *module, PyObject *args)
         Py_INCREF(callback);
         decide = callback;
     }
+    if (new_scopes == Py_None) {
+        scopes = NULL;
+    }
+    else {
+        Py_INCREF(new_scopes);
+        scopes = new_scopes;
+    }
     Py_XDECREF(old);
+    Py_XDECREF(old_scopes);
     Py_RETURN_NONE;
 }
 
@@ -275,14 +421,17 @@ static PyObject *
 handler_state(PyObject *module, PyObject *unused)
 {
     return Py_BuildValue(
-        "{s:O,s:s,s:K,s:K,s:O,s:K,s:K}",
+        "{s:O,s:s,s:K,s:K,s:d,s:K,s:O,s:K,s:K,s:K}",
         "installed", capsule != NULL ? Py_True : Py_False,
         "wraps", wrapped != NULL ? wrapped->name : "",
+        "fast_floor", (unsigned long long)fast_floor,
         "fast_max", (unsigned long long)fast_max,
+        "fresh_until", fresh_until,
         "hard_max", (unsigned long long)hard_max,
         "decide", decide != NULL ? decide : Py_None,
         "slow_calls", slow_calls,
-        "refusals", refusals);
+        "refusals", refusals,
+        "failures", failures);
 }
 
 static PyMethodDef methods[] = {
@@ -291,7 +440,9 @@ static PyMethodDef methods[] = {
     {"uninstall", handler_uninstall, METH_NOARGS,
      "uninstall(): restore the capsule's handler; False if not installed."},
     {"configure", handler_configure, METH_VARARGS,
-     "configure(fast_max, hard_max, decide): thresholds in bytes, and the Python judge."},
+     "configure(fast_floor, fast_max, fresh_until, hard_max, decide, scopes, process_refuses):"
+     " thresholds in bytes, the reading's freshness, the Python judge, and what a failed"
+     " judgement decides."},
     {"state", handler_state, METH_NOARGS, "state(): the current configuration and counters."},
     {NULL, NULL, 0, NULL},
 };

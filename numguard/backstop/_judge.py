@@ -1,63 +1,82 @@
 """The backstop's Python half: thresholds for the C fast path, and the verdicts.
 
-The handler calls `Judge.decide(nbytes, kind)` only for requests above its fast bound,
-with the GIL held, before anything is allocated. The verdict uses the settings of the
-ALLOCATING context: the innermost `guard` block of that thread or asyncio task, else
-the process settings if the process is armed (`enable()`, NUMGUARD_*), else none (the
-request is allowed: outside every block, an unarmed process is not judged).
+The handler calls `Judge.decide(nbytes, kind, repeat)` only for requests above its fast
+bound, with the GIL held, before anything is allocated. The verdict uses the settings of
+the ALLOCATING context: the innermost `guard` block of that thread or asyncio task
+(whatever its settings: a bare `guard()` is a block too), else the process settings if
+the process is armed (`enable()`, NUMGUARD_*), else none (the request is allowed:
+outside every block, an unarmed process is not judged).
 
 Thresholds (`thresholds`), for one set of settings (a block's, or the armed process's):
 
 - mode "off": nothing is judged.
-- the monitor's "small" bound (at least NEGLIGIBLE_NBYTES, at most the limit itself),
-  from the last budget reading, which each decision refreshes by the monitor's own
-  policy. For a share of available memory that is where the limit could bind; for a
-  fixed limit too, because an explicit limit is a cap, never a promise of memory
-  (policy.judge_bytes): above what the process can allocate, that figure binds.
-  Requests above the bound are rare and large (hundreds of MiB on a 24 GiB host), so
-  a reading of tens of microseconds costs nothing next to touching their memory.
+- floor: requests up to it never ask (1 MiB, or less under a smaller fixed limit): they
+  cannot matter unless almost no memory is left at all.
+- fast: requests up to it ask Python only when the last budget reading is older than
+  the monitor's MAX_AGE (C checks the clock; `fresh_until`): the monitor's "small"
+  bound (at least NEGLIGIBLE_NBYTES, at most the limit itself) from the last reading.
+  So the bound follows memory that shrinks after arming (a lowered RLIMIT_AS, a cgroup
+  that fills up) within MAX_AGE, at the price of one Python call per MAX_AGE for
+  requests between the floor and the fast bound.
 - hard, the verdict C gives on its own when Python cannot be asked (a nested
-  allocation inside a decision, interpreter shutdown, a failing decision): the
-  process limit in mode "raise", unlimited otherwise (a block's limit is not used
-  there: C cannot tell which context allocates).
+  allocation inside a decision, interpreter shutdown): the process limit in mode
+  "raise", unlimited otherwise.
 
-An allocation made while NumPy runs an operation GuardedArray has projected and
-judged (`policy.JUDGED`) is left alone: one operation, one verdict, one report (issue
-#10.7). What GuardedArray could not project is judged here like any other allocation.
+Whose allocation it is (`whose`), read from the innermost frame outside NumPy's own:
 
-`policy.judge_bytes(nbytes, settings)` is the whole decision, the same rule GuardedArray
-applies; report.py words it, in the one message both paths share.
+- numguard's bookkeeping (projections' stand-ins, budget readers, reports): never judged;
+- an operation a GuardedArray has projected and judged (`policy.JUDGED` holds its
+  Allowance, and the frame is numguard's, which called NumPy's kernel): allocations
+  within the allowance pass without a second verdict (one operation, one report); one
+  beyond it is judged like any other, so a projection that was too low costs an extra
+  report, never an unjudged allocation;
+- anything else, user code that NumPy calls back during a judged operation included
+  (object-dtype loops, np.frompyfunc, a subclass's __array_finalize__): judged.
+
+When judging fails for any reason (KeyboardInterrupt, RecursionError, a logging handler
+that raises, even SystemExit), the request is refused in mode "raise" and allowed in
+"warn" and "log" (they promise never to stop a program); a KeyboardInterrupt is
+delivered again as soon as NumPy returns (the C handler re-raises the signal). See
+`Judge.decide`.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import threading
-import warnings
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import replace
+from types import FrameType
 
-from ..errors import MemoryLimitWarning, NumguardError
 from ..memory import Budget, budget_for
-from ..memory.monitor import SMALL_DIVISOR, SMALL_FLOOR
-from ..policy import JUDGED, NEGLIGIBLE_NBYTES, judge_bytes
-from ..report import Trip, call_site, describe
-from ..settings import Settings, get_settings, process_settings, translating_here
-from ._report import Refusal, allocation_estimate, error_for, record
+from ..memory.monitor import MAX_AGE, SMALL_DIVISOR, SMALL_FLOOR
+from ..policy import JUDGED, NEGLIGIBLE_NBYTES, judge_bytes, judge_shapes, mode_for, uses_shape_rules
+from ..report import Trip, site_of
+from ..settings import Settings, _scoped, process_settings
+from ._report import Refusal, diagnosed, report_failure, report_trip
 
 UNLIMITED = 2**64 - 1
 
-#: (callback, floor) pairs of the `watch` blocks live in this thread or task.
-WATCHERS: ContextVar[tuple[tuple[Callable[[int], None], int], ...]] = ContextVar(
-    "numguard_watchers", default=())
+#: What decide() answers (bit flags; the C handler reads them).
+ALLOW, INTERRUPT, REPORTED = 1, 2, 4
+
+#: (allocated, floor, refused) of each `watch` block live in this thread or task.
+Watcher = tuple[Callable[[int], None], int, "Callable[[int], None] | None"]
+WATCHERS: ContextVar[tuple[Watcher, ...]] = ContextVar("numguard_watchers", default=())
 
 
-def thresholds(settings: Settings, budget: Budget | None = None) -> tuple[int, int]:
-    """(fast, hard) for the C handler: see the module docstring."""
+#: With inflation or rank promotion on, requests above this many bytes ask Python: a
+#: broadcast result smaller than this cannot be told from NumPy's own bookkeeping.
+SHAPE_RULES_FLOOR = 0
+
+
+def thresholds(settings: Settings, budget: Budget | None = None) -> tuple[int, int, int]:
+    """(floor, fast, hard) for the C handler: see the module docstring."""
     if settings.mode == "off":
-        return UNLIMITED, UNLIMITED
+        return UNLIMITED, UNLIMITED, UNLIMITED
     limit = settings.limit
     budget = budget or budget_for(0)
     allowed = limit.resolve(budget.available)
@@ -66,103 +85,215 @@ def thresholds(settings: Settings, budget: Budget | None = None) -> tuple[int, i
     if limit.nbytes is not None:
         fast = min(fast, limit.nbytes)  # a request over a fixed limit always asks Python
     hard = allowed if settings.mode == "raise" else UNLIMITED
-    return min(fast, UNLIMITED), min(hard, UNLIMITED)
+    if uses_shape_rules(settings):
+        fast = SHAPE_RULES_FLOOR  # every result is read for what it broadcast
+    floor = min(fast, SMALL_FLOOR)
+    return min(floor, UNLIMITED), min(fast, UNLIMITED), min(hard, UNLIMITED)
+
+
+def fresh_until(budget: Budget) -> float:
+    """Until when (time.monotonic) a reading may stand for requests below the fast bound."""
+    return budget.taken_at + MAX_AGE
 
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 #: numguard's own bookkeeping: projections (their stand-ins, an index list made an
-#: array), budget readers and reports. What these allocate is numguard's, never judged.
+#: array), budget readers, reports, diagnoses. What these allocate is never judged.
 _BOOKKEEPING = tuple(_PACKAGE + name for name in (
-    "projection" + os.sep, "memory" + os.sep, "report.py", "policy.py"))
+    "projection" + os.sep, "memory" + os.sep, "diagnosis" + os.sep, "report.py"))
+#: Where numguard calls NumPy's kernel for an operation it has judged.
+_OPERATIONS = tuple(_PACKAGE + name for name in ("guarded" + os.sep, "policy.py"))
 
 
-def numguards_own() -> bool:
-    """Whether the allocation is numguard's: an operation GuardedArray has already judged
-    (`policy.JUDGED`: one operation, one verdict, one report), or its bookkeeping."""
-    if JUDGED.get():
-        return True
-    frame = sys._getframe(2)
-    while frame is not None:
-        if frame.f_code.co_filename.startswith(_BOOKKEEPING):
-            return True
+def _numpy_dir() -> str:
+    import numpy
+
+    return os.path.dirname(os.path.abspath(numpy.__file__)) + os.sep
+
+
+_NUMPY = _numpy_dir()
+_TESTS = (os.sep + "tests" + os.sep,)
+
+
+def is_numpys_own(filename: str) -> bool:
+    """NumPy's library code (its test files are user code: they call NumPy as users do)."""
+    return filename.startswith(_NUMPY) and not any(part in filename[len(_NUMPY) - 1:]
+                                                    for part in _TESTS)
+
+
+def innermost_outside_numpy() -> FrameType | None:
+    """The innermost Python frame that is not NumPy's own library code (None: the
+    allocating thread runs no Python at all, e.g. one started on a C function)."""
+    try:
+        frame: FrameType | None = sys._getframe(1)
+    except ValueError:
+        return None
+    while frame is not None and (
+            frame.f_code.co_filename.startswith(_PACKAGE + "backstop" + os.sep)
+            or is_numpys_own(frame.f_code.co_filename)):
         frame = frame.f_back
-    return False
+    return frame
+
+
+def whose(frame: FrameType | None) -> str:
+    """"numguard" (bookkeeping), "operation" (a judged operation's kernel) or "user"."""
+    if frame is None:
+        return "user"
+    filename = frame.f_code.co_filename
+    if filename.startswith(_BOOKKEEPING):
+        return "numguard"
+    if filename.startswith(_OPERATIONS):
+        return "operation"
+    return "user"
 
 
 def allocating_settings(armed: bool) -> tuple[Settings | None, bool]:
-    """(settings that judge this context's allocations or None, whether from a block)."""
-    settings = get_settings()
-    if settings is not process_settings():  # a guard block's own Settings object
-        return settings, True
-    return (settings if armed else None), False
+    """(settings that judge this context's allocations or None, whether from a block).
+
+    Membership in a block is the presence of a Scope in this context, never a property
+    of the Settings object (a bare `guard()` scopes the process settings themselves).
+    """
+    scope = _scoped.get()
+    if scope is not None:
+        return scope.settings, True
+    return (process_settings() if armed else None), False
 
 
 class Judge:
-    """Decides for the handler. `on_process_budget` hears each budget the process read."""
+    """Decides for the handler. `on_budget` hears each budget a decision read."""
 
-    def __init__(self, on_process_budget: Callable[[Settings, Budget], None]) -> None:
+    def __init__(self, on_budget: Callable[[Settings, Budget, bool], None]) -> None:
         self.armed = False  # set by the controller: the process settings judge too
-        self._on_process_budget = on_process_budget
+        self._on_budget = on_budget
         self._local = threading.local()
 
-    # Called from C, with the GIL, for requests above the fast bound. Must not raise:
-    # the handler would report it as unraisable and fall back to its hard bound.
-    def decide(self, nbytes: int, kind: int) -> bool:
+    # Called from C, with the GIL, for requests above the fast bound. Never raises (the
+    # handler would have to guess); answers ALLOW, INTERRUPT and REPORTED bits.
+    def decide(self, nbytes: int, kind: int, repeat: bool = False) -> int:
+        try:
+            return self._decide(nbytes, kind, repeat)
+        except BaseException as error:  # noqa: BLE001 - judging failed: see the docstring
+            return self._failed(nbytes, error)
+
+    def _decide(self, nbytes: int, kind: int, repeat: bool) -> int:
+        frame = innermost_outside_numpy()
+        owner = whose(frame)
+        if owner == "numguard":
+            return ALLOW
+        verdict = self._verdict(nbytes, kind, repeat, frame, owner)
         watchers = WATCHERS.get()
-        if watchers and not numguards_own():
-            for callback, floor in watchers:
-                if nbytes >= floor:
-                    try:
-                        callback(nbytes)
-                    except Exception:  # noqa: BLE001, S112 - an observer never breaks NumPy
-                        continue
+        if watchers:
+            _notify(watchers, nbytes, bool(verdict & ALLOW))
+        return verdict
+
+    def _verdict(self, nbytes: int, kind: int, repeat: bool, frame: FrameType | None,
+                 owner: str) -> int:
         settings, scoped = allocating_settings(self.armed)
-        if settings is None or settings.mode == "off" or numguards_own():
-            return True
         budget = budget_for(nbytes) if nbytes > NEGLIGIBLE_NBYTES else None
-        if budget is not None and not scoped:
-            self._on_process_budget(settings, budget)  # the fast bound follows the drift
+        if budget is not None:  # the fast bound follows the drift, whoever allocates
+            self._on_budget(settings or process_settings(), budget, scoped)
+        if settings is None or settings.mode == "off":
+            return ALLOW
+        if owner == "operation":
+            allowance = JUDGED.get()
+            if allowance is not None and nbytes <= allowance.left:
+                allowance.left -= nbytes
+                return ALLOW
         trip = judge_bytes(nbytes, settings, budget)
+        if trip is None and uses_shape_rules(settings):
+            trip = shape_trip(nbytes, settings, frame)
         if trip is None:
             self._local.refusal = None
-            return True
-        return self._over_limit(nbytes, kind, settings, trip, scoped)
+            return ALLOW
+        return self._over_limit(nbytes, kind, repeat, settings, trip, scoped, frame)
 
-    def _over_limit(self, nbytes: int, kind: int, settings: Settings, trip: Trip,
-                    scoped: bool) -> bool:
+    def _over_limit(self, nbytes: int, kind: int, repeat: bool, settings: Settings,
+                    trip: Trip, scoped: bool, frame: FrameType | None) -> int:
         if trip.budget is None:  # for the record only: a refusal is rare
             trip = replace(trip, budget=budget_for(nbytes))
-        site = call_site()
-        estimate = allocation_estimate(nbytes)
-        refuse = settings.mode == "raise"
-        message = describe(estimate, trip, site, refused=refuse)
-        if settings.mode == "warn":
-            try:
-                warnings.warn_explicit(
-                    message, MemoryLimitWarning, site.filename, site.lineno, module="numguard"
-                )
-            except Exception:  # noqa: BLE001 - warnings are errors here: refuse instead
-                refuse = True
-                message = describe(estimate, trip, site, refused=True)
-        # A refusal inside a guard block leaves it as numguard's error, message included:
-        # stderr then would say it twice. Outside, NumPy's own error needs the record.
-        record(message, estimate, trip, site, kind, settings.mode, refuse,
-               echo=not (refuse and (scoped or translating_here.get())))
-        self._local.refusal = Refusal(trip, site, nbytes) if refuse else None
-        return not refuse
+        mode = mode_for(trip, settings)
+        if mode == "off" or (repeat and mode != "raise"):
+            return ALLOW  # the same buffer growing again (np.fromstring): reported once
+        diagnosis = diagnosed(frame)
+        refuse, warning = report_trip(nbytes, kind, mode, trip, frame,
+                                      carried=scoped or _translating(), diagnosis=diagnosis)
+        self._local.refusal = (Refusal(trip, frame_site(frame), nbytes, warning, site_of(frame),
+                                       diagnosis) if refuse else None)
+        return REPORTED if refuse else ALLOW | REPORTED
+
+    def _failed(self, nbytes: int, error: BaseException) -> int:
+        """The verdict when judging failed: refuse in mode "raise", allow otherwise."""
+        interrupt = INTERRUPT if isinstance(error, KeyboardInterrupt) else 0
+        try:
+            settings, _ = allocating_settings(self.armed)
+            refuse = settings is not None and settings.mode == "raise"
+        except BaseException:  # noqa: BLE001 - not even that: refusing is safe
+            refuse = True
+        try:
+            self._local.refusal = None
+            if not interrupt:
+                report_failure(nbytes, error, refuse)
+        except BaseException:  # noqa: BLE001, S110
+            pass
+        return interrupt if refuse else ALLOW | interrupt
 
     def translate(self, error: MemoryError) -> BaseException | None:
         """NumPy's MemoryError for a refusal in this thread, as numguard's error."""
+        from ..errors import NumguardError
+        from ._report import error_for
+
         refusal = getattr(self._local, "refusal", None)
         if refusal is None or isinstance(error, NumguardError):
             return None
         total = getattr(error, "_total_size", None)
         if total is not None and total != refusal.nbytes:
             return None
-        if (refusal.site.filename, refusal.site.lineno) not in _traceback_lines(error):
+        if refusal.site is not None and refusal.site not in _traceback_lines(error):
             return None  # another MemoryError; the refusal was caught and handled before
         self._local.refusal = None
         return error_for(refusal, error)
+
+
+def shape_trip(nbytes: int, settings: Settings, frame: FrameType | None) -> Trip | None:
+    """Inflation or rank promotion for a plain allocation, in a block that asks for them:
+    judged on what the user's line broadcasts (numguard.diagnosis), for the allocation
+    of its result only (its buffers and temporaries are not what grew)."""
+    from ..diagnosis import broadcast_estimate, user_frame
+
+    user = user_frame(frame)
+    estimate = broadcast_estimate(user) if user is not None else None
+    del user
+    if estimate is None:
+        return None
+    if not any(math.prod(shape) * dtype.itemsize == nbytes
+               for shape, dtype in zip(estimate.shapes, estimate.dtypes)):
+        return None
+    return judge_shapes(estimate, settings)
+
+
+def frame_site(frame: FrameType | None) -> tuple[str, int] | None:
+    if frame is None:
+        return None
+    return (frame.f_code.co_filename, frame.f_lineno or 0)
+
+
+def _notify(watchers: tuple[Watcher, ...], nbytes: int, allowed: bool) -> None:
+    """Tell this context's `watch` blocks: what was allocated, or what was refused."""
+    for callback, floor, refused in watchers:
+        try:
+            if not allowed:
+                if refused is not None:  # every refusal, whatever the floor
+                    refused(nbytes)
+            elif nbytes >= floor:
+                callback(nbytes)
+        except Exception:  # noqa: BLE001, S112 - an observer never breaks NumPy
+            continue
+
+
+def _translating() -> bool:
+    from ..settings import translating_here
+
+    return translating_here.get()
 
 
 def _traceback_lines(error: BaseException) -> set[tuple[str, int]]:
@@ -172,4 +303,3 @@ def _traceback_lines(error: BaseException) -> set[tuple[str, int]]:
         lines.add((entry.tb_frame.f_code.co_filename, entry.tb_lineno))
         entry = entry.tb_next
     return lines
-

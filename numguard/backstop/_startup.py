@@ -16,9 +16,10 @@ for "numpy": it lets the other finders find NumPy, and makes the loader arm numg
 (``numguard.backstop.enable_from_environment()``) right after NumPy's own module has
 run, before the ``import numpy`` statement returns. Then it removes itself.
 
-Any failure to arm, an invalid NUMGUARD_* value included, is one line on stderr
-(which variable, its value, what is accepted, "numguard is not armed"); the program
-runs on, unprotected. A program that imports numguard itself still gets the ValueError.
+An invalid NUMGUARD_* value fails safe: the process is armed with that setting's
+default, and one line on stderr names the variable, its value, what is accepted and
+what numguard used instead. Any other failure to arm is one line too ("numguard is not
+armed"), and the program runs on.
 
 Only the standard library may be imported at module level here.
 """
@@ -83,17 +84,21 @@ class NumpyWatcher:
 
 def _arm() -> None:
     try:
-        from numguard import backstop
+        from numguard import backstop, environment
 
         backstop.enable_from_environment()
-    except ValueError as error:  # an invalid NUMGUARD_* value: the message names it
-        _not_armed(str(error))
+        for problem in environment.problems:
+            _say(problem.instead())
     except Exception as error:  # noqa: BLE001 - the program must run on
         _not_armed(f"the allocation backstop could not be armed ({type(error).__name__}: {error})")
 
 
 def _not_armed(reason: str) -> None:
+    _say(f"numguard: {reason}; numguard is not armed.")
+
+
+def _say(line: str) -> None:
     try:
-        sys.stderr.write(f"numguard: {reason}; numguard is not armed.\n")
+        sys.stderr.write(line + "\n")
     except Exception:  # noqa: BLE001, S110
         pass

@@ -32,6 +32,7 @@ from distributed import Worker, get_worker
 from distributed.diagnostics.plugin import WorkerPlugin
 
 import numguard
+from numguard import forksafe
 from numguard.limits import parse_limit
 
 from .executor import restore_task_executors, wrap_task_executors
@@ -234,7 +235,7 @@ class ProcessArming:
     """
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        forksafe.lock(self, "_lock")
         self._workers: dict[int, tuple[Worker, WorkerLimit, NumguardPlugin]] = {}
         self._before: numguard.Settings | None = None
         self._was_armed = False

@@ -75,7 +75,7 @@ import numpy as np
 
 from numguard import settings as _settings
 from numguard.errors import NumguardError
-from numguard.policy import enforce, judge, run_judged, small_bound
+from numguard.policy import JUDGED, Allowance, enforce, judge, run_judged, small_bound
 from numguard.projection.indexing import BASIC_INDEX_TYPES
 from numguard.projection.ndarray_methods import METHODS
 
@@ -83,6 +83,7 @@ from .deferral import EITHER, defers_any, rewrap
 
 _ndarray = np.ndarray
 _scoped_get = _settings._scoped.get
+_mark_judged, _unmark = JUDGED.set, JUDGED.reset
 _getitem = np.ndarray.__getitem__
 _project_getitem = METHODS["__getitem__"].project
 _project_imag = METHODS["imag"].project
@@ -91,31 +92,31 @@ _NO_KWARGS: dict = {}
 _BASIC = BASIC_INDEX_TYPES | {str}
 
 def decide_method(name: str, project: Any, a: np.ndarray, args: tuple, kwargs: dict,
-          settings: _settings.Settings) -> bool:
+          settings: _settings.Settings) -> int | None:
     """Project `a.<name>(*args, **kwargs)`, judge and act; NumPy's errors stay NumPy's.
-    Foreign arrays among the arguments are neither projected nor converted. True when
-    the call was decided here (the method then runs marked for the backstop); False
-    when it could not be projected (the backstop judges what NumPy allocates)."""
+    Foreign arrays among the arguments are neither projected nor converted. The bytes
+    the call may allocate when it was decided here (the method then runs with that
+    allowance, see policy.Allowance); None when it could not be projected (the backstop
+    judges what NumPy allocates)."""
     if (args and defers_any(args, EITHER)) or (kwargs and defers_any(kwargs.values(), EITHER)):
-        return False
+        return None
     try:
         estimate = project(a, *args, **kwargs)
         if estimate is None:
-            return True  # no new array
+            return 0  # no new array
         refine = METHODS[name].refine
         if refine is not None and judge(estimate, settings) is not None:
             estimate = refine(a, *args, **kwargs)
     except Exception:  # noqa: BLE001 - NumPy raises its own error when it runs
-        return False
+        return None
     try:
-        enforce(estimate, settings)
+        return enforce(estimate, settings)
     except NumguardError:
         # A call NumPy rejects on its data (an index out of bounds) gets NumPy's error.
         rejects = METHODS[name].rejects
         if rejects is not None and _safely(rejects, a, args, kwargs):
-            return True  # decided: NumPy rejects it on its data, before using the memory
+            return 0  # decided: NumPy rejects it on its data, before using the memory
         raise
-    return True
 
 
 def _safely(rejects: Any, a: np.ndarray, args: tuple, kwargs: dict) -> bool:
@@ -145,18 +146,23 @@ def _guarded(name: str, method: Any = None) -> Any:
     per_element = METHODS[name].bytes_per_element
 
     def override(self: np.ndarray, /, *args: Any, **kwargs: Any) -> Any:
-        settings = _scoped_get() or _settings._process
-        # Judged: too small to matter, or projected and let through. Only a call the
-        # override could not project is left for the backstop to judge.
-        judged = settings.mode != "off" and (
-            (per_element is not None
-             and self.size * (per_element or self.itemsize) <= small_bound(settings))
-            or decide_method(name, project, self, args, kwargs, settings)
-        )
+        settings = _scoped_get()  # the Scope: not kept in a local (see settings.Scope)
+        settings = _settings._process if settings is None else settings.settings
+        # Judged: too small to matter, or projected and let through, with what it may
+        # allocate. Only a call the override could not project is left for the
+        # backstop to judge.
+        allowed: int | None = None
+        if settings.mode != "off":
+            small = (self.size * (per_element or self.itemsize)
+                     if per_element is not None else None)
+            if small is not None and small <= small_bound(settings):
+                allowed = small
+            else:
+                allowed = decide_method(name, project, self, args, kwargs, settings)
         target = self if self._unguarded is _ndarray else self.view(self._unguarded)
         # (a twin runs the user's class's own method, on a view of that class)
-        if judged:
-            result = run_judged(method, target, *args, **kwargs)
+        if allowed is not None:
+            result = run_judged(allowed, method, target, *args, **kwargs)
         else:
             result = method(target, *args, **kwargs)
         kind = type(result)
@@ -184,12 +190,15 @@ def _guarded_getitem(getitem: Any) -> Any:
                     break
             else:
                 return getitem(self, key)
-        settings = _scoped_get() or _settings._process
-        if settings.mode != "off" and (
-            (kind is _ndarray and self.ndim and _gather_bound(self, key) <= small_bound(settings))
-            or decide_method("__getitem__", _project_getitem, self, (key,), _NO_KWARGS, settings)
-        ):
-            return run_judged(getitem, self, key)
+        settings = _scoped_get()  # the Scope: not kept in a local (see settings.Scope)
+        settings = _settings._process if settings is None else settings.settings
+        if settings.mode != "off":
+            bound = _gather_bound(self, key) if kind is _ndarray and self.ndim else None
+            if bound is None or bound > small_bound(settings):
+                bound = decide_method("__getitem__", _project_getitem, self, (key,),
+                                      _NO_KWARGS, settings)
+            if bound is not None:
+                return run_judged(bound, getitem, self, key)
         return getitem(self, key)
 
     __getitem__.__qualname__ = "AllocatingMethods.__getitem__"
@@ -205,12 +214,14 @@ class AllocatingMethods:
 
     @property
     def imag(self) -> Any:
-        settings = _scoped_get() or _settings._process
-        if settings.mode != "off" and (
-            self.size * self.itemsize <= small_bound(settings)
-            or decide_method("imag", _project_imag, self, (), _NO_KWARGS, settings)
-        ):
-            return run_judged(_ndarray_imag.__get__, self, type(self))
+        settings = _scoped_get()  # the Scope: not kept in a local (see settings.Scope)
+        settings = _settings._process if settings is None else settings.settings
+        if settings.mode != "off":
+            allowed: int | None = self.size * self.itemsize
+            if allowed > small_bound(settings):  # type: ignore[operator]
+                allowed = decide_method("imag", _project_imag, self, (), _NO_KWARGS, settings)
+            if allowed is not None:
+                return run_judged(allowed, _ndarray_imag.__get__, self, type(self))
         return _ndarray_imag.__get__(self, type(self))
 
     @imag.setter
@@ -220,9 +231,37 @@ class AllocatingMethods:
 
 _ndarray_imag = _ndarray.__dict__["imag"]
 
+def _guarded_resize(method: Any) -> Any:
+    """`a.resize(...)`: checked as the others, then NumPy's own method on the array itself,
+    holding no reference of numguard's when NumPy counts them (its default refcheck
+    refuses an array referenced more than by the caller: numguard must not be the
+    reference that makes it refuse)."""
+    project = METHODS["resize"].project
+
+    def resize(self: Any, /, *args: Any, **kwargs: Any) -> Any:
+        settings = _scoped_get()  # the Scope: not kept in a local (see settings.Scope)
+        settings = _settings._process if settings is None else settings.settings
+        allowed = (decide_method("resize", project, self, args, kwargs, settings)
+                   if settings.mode != "off" else None)
+        bound = method.__get__(self)
+        del self  # from here on only the bound method refers to the array
+        if allowed is None:
+            return bound(*args, **kwargs)
+        token = _mark_judged(Allowance(allowed))  # policy.run_judged, without its frame
+        try:
+            return bound(*args, **kwargs)
+        finally:
+            _unmark(token)
+
+    resize.__qualname__ = "AllocatingMethods.resize"
+    resize.__doc__ = method.__doc__
+    return resize
+
+
 for _name, _known in METHODS.items():
     if _name != "__getitem__" and not _known.is_property:
-        setattr(AllocatingMethods, _name, _guarded(_name))
+        setattr(AllocatingMethods, _name,
+                _guarded_resize(_ndarray.resize) if _name == "resize" else _guarded(_name))
 del _name, _known
 
 #: Every ndarray attribute numguard overrides.
@@ -254,6 +293,8 @@ def overrides_for(unguarded: type) -> dict[str, Any]:
             continue
         if METHODS[name].is_property or not callable(own):
             found[name] = own
+        elif name == "resize":  # on the array itself: a view never owns its data
+            found[name] = _guarded_resize(own)
         elif name == "__getitem__":
             found[name] = _guarded_getitem(_on_plain_view(own))
         else:

@@ -24,12 +24,13 @@ unchanged: converting them would compute or copy them.
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import numpy as np
 
-from .deferral import EITHER, Guarded, defers
+from numguard import forksafe
+
+from .deferral import EITHER, Guarded, defers, same_shape_view
 from .functions import FunctionProtocol
 from .allocating import AllocatingMethods, overrides_for
 from .operators import ReflectedOperators, own_operators
@@ -47,7 +48,7 @@ class GuardedArray(ReflectedOperators, UfuncProtocol, FunctionProtocol, Allocati
 GuardedArray._for_ndarray = GuardedArray
 
 _twins: dict[type, type] = {_ndarray: GuardedArray}
-_twins_lock = threading.Lock()
+_twins_lock = forksafe.lock(__name__, "_twins_lock")
 
 
 def guarded_class(unguarded: type) -> type:
@@ -107,7 +108,7 @@ def wrap(array: Any) -> Any:
     if kind is _ndarray:
         return array.view(GuardedArray)
     if isinstance(array, _ndarray):
-        return array.view(guarded_class(kind))
+        return same_shape_view(array, guarded_class(kind))
     if defers((kind,), EITHER):
         return array
     return np.asarray(array).view(GuardedArray)

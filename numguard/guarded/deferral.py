@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 _ndarray = np.ndarray
+_matrix = np.matrix
 
 UFUNC = ("__array_ufunc__",)
 FUNCTION = ("__array_function__",)
@@ -112,12 +113,33 @@ def rewrap(result: Any, guarded: type) -> Any:
     if kind is _ndarray:
         return result.view(guarded._for_ndarray)
     if kind is guarded._unguarded:
-        return result.view(guarded)
+        return same_shape_view(result, guarded)
     if kind is tuple or kind is list:
         return kind([rewrap(r, guarded) for r in result])
     if isinstance(result, tuple) and hasattr(result, "_fields"):  # unique_all and friends
         return kind(*[rewrap(r, guarded) for r in result])
     return result
+
+
+def same_shape_view(array: Any, guarded: type) -> Any:
+    """`array.view(guarded)`, of `array`'s shape, or `array` itself if it cannot be.
+
+    A guarded view must never change an answer, but a class's __array_finalize__ may
+    reshape views of it: np.matrix squeezes a view of a 3-d matrix (which its own
+    __getitem__ makes, e.g. `m[None]`) to 2-d, unless the flag its __getitem__ sets
+    (`_getitem`) is up while the view is made; numguard sets it the same way.
+    """
+    if isinstance(array, _matrix):
+        array._getitem = True
+        try:
+            view = array.view(guarded)
+        finally:
+            array._getitem = False
+    else:
+        view = array.view(guarded)
+    if view.shape != array.shape:
+        return array  # never a wrong shape: the user's own array instead
+    return view
 
 
 def returned(given: Any, result: Any, guarded: type) -> Any:

@@ -6,7 +6,8 @@ Three paths, by the projection registry (numguard.projection.registry.FUNCTIONS)
   guarded array's own class), the projection runs on them, `policy.enforce` judges
   it, and NumPy's implementation runs on the same plain arguments, so nothing inside
   it is checked a second time; a call whose peak `_peak_bound` bounds cheaply skips
-  the projection when `policy.cannot_trip` clears that bound (it still runs judged);
+  the projection when `policy.cannot_trip` clears that bound (it runs with that bound
+  as its allowance);
 - delegated (sum, mean, cumsum, ...) and everything unregistered: NumPy's implementation
   runs on the guarded arrays themselves, so what it allocates through ufuncs, ndarray
   methods and nested array functions is checked where it happens;
@@ -26,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from numguard import settings as _settings
-from numguard.policy import ELEMENT_SLACK, JUDGED, cannot_trip, enforce
+from numguard.policy import ELEMENT_SLACK, JUDGED, Allowance, cannot_trip, enforce
 from numguard.projection import registered_functions
 from numguard.projection.registry import FUNCTIONS
 
@@ -61,7 +62,8 @@ class FunctionProtocol:
         guarded = type(self)
         unguarded = guarded._unguarded
         own_protocol = unguarded.__array_function__ is not _ndarray_function
-        settings = _scoped_get() or _settings._process
+        settings = _scoped_get()  # the Scope: not kept in a local (see settings.Scope)
+        settings = _settings._process if settings is None else settings.settings
         if settings.mode == "off":
             if own_protocol:
                 plain_args, plain_kwargs = plain(args, kwargs)
@@ -78,21 +80,20 @@ class FunctionProtocol:
             a if type(a) is _ndarray else a.view(unguarded) if type(a) is guarded
             else plain_one(a) for a in args])
         plain_kwargs = {k: plain_one(v) for k, v in kwargs.items()} if kwargs else kwargs
-        judged = False
+        allowed: int | None = None
         if spec is not None and not spec.delegated:
             bound = _peak_bound(func, plain_args, plain_kwargs)
             if bound is not None and cannot_trip(bound, settings):
-                judged = True  # decided: too small to matter
+                allowed = bound  # decided: too small to matter
             else:
                 try:
                     estimate = spec.project(plain_args, plain_kwargs)
                 except Exception:  # noqa: BLE001 - not projectable: NumPy raises its own
                     estimate = None
                 if estimate is not None:
-                    enforce(estimate, settings)
-                    judged = True
-        if judged:
-            token = _mark_judged(True)  # policy.run_judged, inlined: 0.2 µs of 4 on np.where
+                    allowed = enforce(estimate, settings)
+        if allowed is not None:
+            token = _mark_judged(Allowance(allowed))  # policy.run_judged, inlined
             try:
                 result = implementation(*plain_args, **plain_kwargs)
             finally:

@@ -11,6 +11,7 @@ ndarray's operator runs as usual. Scalars, ndarrays and arrays of the same guard
 class skip the question (one set lookup); for element-wise operators between arrays
 of one GuardedArray class and Python scalars they go straight to the ufunc hot path
 (what NumPy's dispatch to `__array_ufunc__` would reach), which pays for the override.
+The element-wise ones have the C fast path in front (see ufuncs.py).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import numpy as np
 from numguard import settings as _settings
 
 from .deferral import Guarded
-from .ufuncs import SLOW, binary_hot_path, guarded_ufunc
+from .ufuncs import FASTPATH, SLOW, add_entry, binary_hot_path, guarded_ufunc
 
 _ndarray = np.ndarray
 
@@ -80,7 +81,8 @@ def _operator(name: str) -> Any:
         guarded = type(self)
         if kind is guarded or kind in _SCALARS:
             if ufunc is not None and guarded._unguarded is _ndarray:
-                settings = _scoped_get() or _settings._process
+                settings = _scoped_get()  # the Scope: not kept in a local (see settings.Scope)
+                settings = _settings._process if settings is None else settings.settings
                 fast = binary_hot_path(guarded, ufunc, self, other, _NO_KWARGS, settings)
                 if fast is not SLOW:
                     return fast
@@ -123,6 +125,13 @@ _binary_pow = ReflectedOperators.__pow__
 _power.__name__, _power.__qualname__ = "__pow__", "ReflectedOperators.__pow__"
 _power.__doc__ = _ndarray.__pow__.__doc__
 ReflectedOperators.__pow__ = _power  # type: ignore[method-assign]
+
+# The element-wise operators get the C fast path's entries in front (see ufuncs.py): it
+# runs `self <op> other` itself for the calls it takes, else calls the operator above.
+for _name, _ufunc in ELEMENTWISE.items():
+    add_entry(ReflectedOperators, _name,
+              lambda python, ufunc=_ufunc: FASTPATH.operator(ufunc, python))
+del _name, _ufunc
 
 
 def own_operators(unguarded: type) -> dict[str, Any]:

@@ -5,16 +5,34 @@ GuardedArray's version starts with an inlined hot path for `a + b`, `a * 2.5` an
 classes (np.matrix, masked arrays, ...) take the general path alone, so the kernel
 always runs on views of their own class and its `__array_wrap__` behaves as without
 numguard.
+
+In front of both, when it is built, stands the C fast path (`_fastpath.c`, which says
+exactly what it takes): GuardedArray's `__array_ufunc__` and its element-wise operators
+are C entries that run small calls that cannot trip themselves, and call the Python
+methods here with the same arguments for anything else. The Python path is the oracle
+(tests/test_fastpath*.py hold the two together) and the fallback: without the
+extension, or with NUMGUARD_NO_C=1 in the environment, it runs alone. `use_c(False)`
+takes the entries out at run time (tests and benchmarks compare the two paths).
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from numguard import settings as _settings
-from numguard.policy import ELEMENT_SLACK, JUDGED, cannot_trip, enforce, run_judged, small_bound
+from numguard.policy import (
+    ELEMENT_SLACK,
+    JUDGED,
+    Allowance,
+    cannot_trip,
+    enforce,
+    run_judged,
+    small_bound,
+)
 from numguard.projection import project_ufunc
 
 from .deferral import UFUNC, Guarded, defers, returned, rewrap
@@ -35,7 +53,7 @@ def guarded_ufunc(guarded: type, ufunc: np.ufunc, method: str, inputs: tuple, kw
         outs is not None and defers(map(type, outs), UFUNC)
     ):
         return NotImplemented
-    judged = settings.mode != "off" and decide_ufunc(ufunc, method, inputs, kwargs, settings)
+    allowed = decide_ufunc(ufunc, method, inputs, kwargs, settings) if settings.mode != "off" else None
     unwrapped = [x.view(x._unguarded) if isinstance(x, Guarded) else x for x in inputs]
     if "where" in kwargs:
         where = kwargs["where"]
@@ -45,7 +63,8 @@ def guarded_ufunc(guarded: type, ufunc: np.ufunc, method: str, inputs: tuple, kw
         kwargs["out"] = tuple([o.view(o._unguarded) if isinstance(o, Guarded) else o
                                for o in outs])
     kernel = ufunc if method == "__call__" else getattr(ufunc, method)
-    result = run_judged(kernel, *unwrapped, **kwargs) if judged else kernel(*unwrapped, **kwargs)
+    result = (kernel(*unwrapped, **kwargs) if allowed is None
+              else run_judged(allowed, kernel, *unwrapped, **kwargs))
     if method == "at":
         return None
     if type(result) is tuple:
@@ -65,7 +84,8 @@ class UfuncProtocol:
     __slots__ = ()
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        settings = _scoped_get() or _settings._process
+        settings = _scoped_get()  # the Scope: not kept in a local (see settings.Scope)
+        settings = _settings._process if settings is None else settings.settings
         if len(inputs) == 2 and method == "__call__":
             fast = binary_hot_path(type(self), ufunc, inputs[0], inputs[1], kwargs, settings)
             if fast is not SLOW:
@@ -76,8 +96,9 @@ class UfuncProtocol:
 def subclass_array_ufunc(self: Any, ufunc: np.ufunc, method: str, *inputs: Any,
                          **kwargs: Any) -> Any:
     """Guarded twins' `__array_ufunc__`: the general path alone."""
+    settings = _scoped_get()  # the Scope: not kept in a local (see settings.Scope)
     return guarded_ufunc(type(self), ufunc, method, inputs, kwargs,
-                         _scoped_get() or _settings._process)
+                         _settings._process if settings is None else settings.settings)
 
 
 def binary_hot_path(
@@ -89,7 +110,7 @@ def binary_hot_path(
     Inlined and cheap: when nothing can trip (no broadcasting, so no inflation and no
     rank promotion, and a result too small for any limit, or written into `out=`), no
     estimate is made at all; a larger result is judged by `policy.cannot_trip` on its
-    bound and, when that passes, runs marked as judged. Anything else (and a gufunc
+    bound and, when that passes, runs with that bound as its allowance. Anything else (and a gufunc
     other than a square matmul) returns SLOW for the general path.
     """
     out = None
@@ -138,7 +159,7 @@ def binary_hot_path(
         if bound > small_bound(settings):
             if not cannot_trip(bound, settings):
                 return SLOW  # project it: the report needs the exact figure
-            token = _mark_judged(True)  # decided here: policy.run_judged, inlined
+            token = _mark_judged(Allowance(bound))  # decided here: policy.run_judged, inlined
             try:
                 result = ufunc(a, b)
             finally:
@@ -156,19 +177,18 @@ _SCALAR_ITEMSIZE = 16
 
 def decide_ufunc(
     ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict, settings: _settings.Settings
-) -> bool:
-    """Project, judge and act; True when the call was decided here (judged, or too small
-    to matter), False when it could not be projected (NumPy raises its own error, or
-    the backstop judges what it allocates)."""
+) -> int | None:
+    """Project, judge and act; the bytes the call may allocate (its projected peak, or
+    the bound that cleared it) when it was decided here, None when it could not be
+    projected (NumPy raises its own error, or the backstop judges what it allocates)."""
     bound = _peak_bound(ufunc, method, inputs, kwargs)
     if bound is not None and cannot_trip(bound, settings):
-        return True  # decided: too small to matter
+        return bound  # decided: too small to matter
     try:
         estimate = project_ufunc(ufunc, method, inputs, kwargs)
     except Exception:  # noqa: BLE001 - NumPy raises its own error when it runs
-        return False
-    enforce(estimate, settings)
-    return True
+        return None
+    return enforce(estimate, settings)
 
 
 def _peak_bound(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> int | None:
@@ -214,3 +234,75 @@ def _overlaps(operand: Any, out: np.ndarray) -> bool:
     """An operand other than `out` itself whose memory may overlap it (bounds check)."""
     return operand is not out and isinstance(operand, _ndarray) and np.may_share_memory(
         operand, out)
+
+
+# -- the C fast path --------------------------------------------------------------------
+
+#: Any value but "" or "0" runs numguard's Python paths alone (the C fast path stays out).
+NO_C_VARIABLE = "NUMGUARD_NO_C"
+
+#: NumPy's element-wise ufuncs the C path may run, with their number of inputs:
+#: no gufunc, 1 or 2 inputs, legacy loops (the string ufuncs have none).
+ELEMENTWISE_UFUNCS = {
+    u: u.nin for u in vars(np).values()
+    if isinstance(u, np.ufunc) and u.signature is None and u.nin in (1, 2) and u.types
+}
+#: The dtypes whose arrays the C path takes: bool, integers, floats, complex, half.
+NUMERIC_DTYPES = [np.dtype(code) for code in "?bBhHiIlLqQefdgFDG"]
+
+
+def _fastpath() -> Any:
+    """The C fast path's FastPath, or None: switched off, not built, or NumPy's array
+    layout is not the one it reads (it checks sample arrays before it starts)."""
+    if os.environ.get(NO_C_VARIABLE, "").strip() not in ("", "0"):
+        return None
+    try:
+        from . import _fastpath
+    except ImportError:
+        return None
+    samples = [np.zeros(shape, dtype) for shape in [(), (3,), (2, 5), (4, 1, 3)]
+               for dtype in NUMERIC_DTYPES]
+    samples.append(np.zeros((6, 4))[::2, 1:])
+    try:
+        return _fastpath.FastPath(
+            ndarray=_ndarray, ufunc_type=np.ufunc, scoped=_settings._scoped,
+            namespace=vars(_settings), small_bound=small_bound, guarded_base=Guarded,
+            ufuncs=ELEMENTWISE_UFUNCS, itemsizes={d.num: d.itemsize for d in NUMERIC_DTYPES},
+            slack=ELEMENT_SLACK, scalar_itemsize=_SCALAR_ITEMSIZE,
+            samples=[(a, a.shape, a.dtype.num) for a in samples])
+    except RuntimeError:  # the layout differs: the Python path runs alone
+        return None
+
+
+FASTPATH = _fastpath()
+#: Every C entry: (owner class, attribute, the entry, the Python method it stands before).
+ENTRIES: list[tuple[type, str, Any, Any]] = []
+_in_use = [FASTPATH is not None]
+
+
+def add_entry(owner: type, name: str, make: Callable[[Any], Any]) -> None:
+    """Put `make(python method)`, a C entry, in front of `owner.name` (when C is on)."""
+    if FASTPATH is None:
+        return
+    python = owner.__dict__[name]
+    entry = make(python)
+    ENTRIES.append((owner, name, entry, python))
+    if _in_use[0]:
+        setattr(owner, name, entry)
+
+
+def use_c(enabled: bool) -> bool:
+    """Install (True) or take out (False) the C entries; returns whether they were in.
+
+    For tests and benchmarks that run the Python path alone in one process; it changes
+    the classes, so every thread sees it. Without the extension it does nothing.
+    """
+    was = _in_use[0]
+    enabled = enabled and FASTPATH is not None
+    for owner, name, entry, python in ENTRIES:
+        setattr(owner, name, entry if enabled else python)
+    _in_use[0] = enabled
+    return was
+
+
+add_entry(UfuncProtocol, "__array_ufunc__", lambda python: FASTPATH.array_ufunc(python))

@@ -4,10 +4,8 @@ Policy, for a projected allocation of ``n`` bytes against the last reading ``B``
 
 1. The first call, and the first call after a fork, discovers the sources (walks
    /proc/self/cgroup and /proc/self/mountinfo), opens their files and reads them.
-2. Small: ``n < max(SMALL_FLOOR, B.available // SMALL_DIVISOR)`` (1 MiB, or 1/64 of what was
-   available) returns ``B`` and reads no file. Staleness cannot flip such a verdict unless
-   almost all memory vanished since the last reading, and then the next large projection
-   notices. On this machine that is anything under ~380 MiB.
+2. Small: ``n < SMALL_FLOOR`` (1 MiB) returns ``B`` and reads no file: such a request cannot
+   matter unless almost no memory is left at all.
 3. Large: ``n >= B.available // LARGE_DIVISOR`` (a quarter of what was left) always
    refreshes: such an allocation can exhaust memory on its own, and writing even 1/4 of a
    budget costs milliseconds against a refresh of tens of microseconds.
@@ -16,8 +14,11 @@ Policy, for a projected allocation of ``n`` bytes against the last reading ``B``
    core even at 50 µs each), whatever a loop of medium-sized operations does.
 
 The floor of rule 2 applies first, so tiny operations never read a file even when memory is
-exhausted; it is 1 MiB rather than larger so that a nearly full budget (a few MiB left) is
-still re-read for allocations of a few MiB instead of trusting a stale low figure forever.
+exhausted. Above it, no reading older than MAX_AGE is trusted: memory can shrink after a
+reading (a lowered RLIMIT_AS, a cgroup that other processes fill, a container resized), and
+a figure of 23 GiB kept for minutes would let a 300 MiB request through where 200 MiB are
+left. (``SMALL_DIVISOR`` is where the allocation backstop's C fast path stops trusting a
+fresh reading without asking: 1/64 of what was available.)
 
 A refresh re-reads descriptors kept open (``os.pread``), and reads usage files only for
 cgroups that have a limit; see benchmarks/bench_memory.py for its cost. The no-refresh
@@ -29,11 +30,11 @@ thread just took.
 from __future__ import annotations
 
 import os
-import threading
 import time
 import weakref
 from collections.abc import Callable
 
+from .. import forksafe
 from .cgroups import DEFAULT_CGROUP_ROOT, DEFAULT_PROC_ROOT
 from .files import FileReader
 from .model import Budget, Source
@@ -44,9 +45,6 @@ SMALL_FLOOR = 1 * MiB
 SMALL_DIVISOR = 64
 LARGE_DIVISOR = 4
 MAX_AGE = 0.1  # seconds
-
-_monitors: weakref.WeakSet[BudgetMonitor] = weakref.WeakSet()
-
 
 class BudgetMonitor:
     """Caches a Budget and refreshes it by the policy in this module's docstring."""
@@ -69,14 +67,13 @@ class BudgetMonitor:
         self.large_divisor = large_divisor
         self.max_age = max_age
         self._clock = clock
-        self._lock = threading.Lock()
+        forksafe.lock(self, "_lock")
         # (budget, small below, large from, stale after): replaced whole, read without a lock.
         self._state: tuple[Budget, int, int, float] | None = None
         self._pid: int | None = None
         self._probes: tuple[Probe, ...] = ()
         self._reader = FileReader(keep_open=True)
         weakref.finalize(self, self._reader.close)
-        _monitors.add(self)
 
     def current(self, projected_nbytes: int) -> Budget:
         """The budget to judge an allocation of ``projected_nbytes`` against."""
@@ -117,7 +114,7 @@ class BudgetMonitor:
             budget = measure(self._probes, self._reader, self._clock)
         except Exception as error:  # noqa: BLE001 - the judged operation must not fail here
             return self._unread(error)
-        small = max(self.small_floor, budget.available // self.small_divisor)
+        small = self.small_floor
         large = budget.available // self.large_divisor
         self._state = (budget, small, large, budget.taken_at + self.max_age)
         return budget
@@ -131,19 +128,6 @@ class BudgetMonitor:
             return self._state[0]
         failed = Source("budget reading", None, note=f"failed: {type(error).__name__}")
         return Budget.from_sources((failed,), 0.0)
-
-    def _after_fork_in_child(self) -> None:
-        # A lock held by another thread at fork time would never be released in the child.
-        self._lock = threading.Lock()
-
-
-def _reset_locks_after_fork() -> None:
-    for monitor in list(_monitors):
-        monitor._after_fork_in_child()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_reset_locks_after_fork)
 
 #: The process-wide monitor behind ``budget_for``.
 default_monitor = BudgetMonitor()
