@@ -93,8 +93,11 @@ def tobytes(a: np.ndarray, /, order: Any = "C") -> Estimate:
 
 
 def dumps(a: np.ndarray, /) -> Estimate:
-    """A pickle holds a bytes copy of the data (protocol 2, as ndarray.dumps uses);
-    object and StringDType elements are pickled one by one: at least a byte each."""
+    """A pickle (protocol 2, as ndarray.dumps uses) of the data's bytes, which protocol
+    2 writes as a latin-1 string, UTF-8 encoded: each byte above 127 takes two, so the
+    data decides the size. As for tolist (a Python object), `nbytes` is a lower bound
+    (the data's bytes); the peak counts the most the pickle can take (twice the data
+    and its header), beside the bytes copy and the decoded string made on the way."""
     return build(_ndarray.dumps, (a.shape,), (a.dtype,), (a,), **_pickled(a))
 
 
@@ -102,10 +105,17 @@ def dump(a: np.ndarray, /, file: Any) -> Estimate:
     return build(_ndarray.dump, (a.shape,), (a.dtype,), (a,), **_pickled(a))
 
 
+#: The pickle's header (the reconstructor, the dtype, the shape), at most.
+_PICKLE_HEADER = 1024
+
+
 def _pickled(a: np.ndarray) -> dict:
-    if a.dtype.kind in "OT":
+    if a.dtype.kind in "OT":  # pickled element by element: at least a byte each
         return {"nbytes": a.size, "exact": False}
-    return {}
+    data = a.size * a.itemsize
+    # tobytes, the latin-1 string, its UTF-8 encoding (up to twice the data) and the
+    # pickle's output buffer: about six times the data at the worst moment (measured)
+    return {"nbytes": data, "exact": False, "extra": 5 * data + _PICKLE_HEADER}
 
 
 def tolist(a: np.ndarray, /) -> Estimate:
@@ -171,7 +181,10 @@ def round_(a: np.ndarray, /, decimals: Any = 0, out: Any = None) -> Estimate | N
         # into a result NumPy allocates itself)
     if a.dtype.kind not in "iufc":
         return None  # NumPy's ufuncs reject or check it
-    return build(_ndarray.round, (a.shape,), (a.dtype,), (a,))
+    # complex: a copy, whose real and imaginary parts are rounded one at a time into a
+    # new array of the part's size, then set back
+    part = a.size * a.itemsize // 2 if a.dtype.kind == "c" else 0
+    return build(_ndarray.round, (a.shape,), (a.dtype,), (a,), extra=part)
 
 
 def imag(a: np.ndarray, /) -> Estimate | None:

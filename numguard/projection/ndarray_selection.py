@@ -30,8 +30,15 @@ def take(
         raise IndexError("cannot do a non-empty take from an empty axes.")
     if out is not None and mode not in ("raise", 2) and not _needs_buffer(out, a):
         return None  # written straight into out
-    # mode="raise" copies into a buffer before writing out (so out is untouched on error).
-    return build(_ndarray.take, (shape,), (a.dtype,), (a, index), exact=gather_exact(a.dtype))
+    # mode="raise" copies into a buffer before writing out (so out is untouched on error);
+    # PyArray_TakeFrom reads a C-contiguous a: a copy of any other
+    return build(_ndarray.take, (shape,), (a.dtype,), (a, index), exact=gather_exact(a.dtype),
+                 extra=_contiguous_copy(a))
+
+
+def _contiguous_copy(a: np.ndarray) -> int:
+    """The C-contiguous copy PyArray_TakeFrom makes of a non-contiguous a."""
+    return 0 if a.flags.c_contiguous else a.size * a.itemsize
 
 
 def _needs_buffer(out: Any, a: np.ndarray) -> bool:
@@ -46,8 +53,10 @@ def compress(a: np.ndarray, /, condition: Any, axis: Any = None, out: Any = None
     count = int(np.count_nonzero(cond))
     before, _, after = split_axis(a, axis)
     shape = before + (count,) + after
-    # NumPy takes nonzero(condition) in mode "raise": out, if given, is buffered.
-    return build(_ndarray.compress, (shape,), (a.dtype,), (a, cond), exact=gather_exact(a.dtype))
+    # NumPy takes nonzero(condition) (the indices) in mode "raise": out, if given, is
+    # buffered; a non-contiguous a is copied first
+    return build(_ndarray.compress, (shape,), (a.dtype,), (a, cond), exact=gather_exact(a.dtype),
+                 extra=count * 8 + _contiguous_copy(a))
 
 
 def repeat(a: np.ndarray, repeats: Any, /, axis: Any = None) -> Estimate:
@@ -94,8 +103,12 @@ def choose(a: np.ndarray, /, choices: Any, out: Any = None, mode: Any = "raise")
         return None
     operands = (a,) + tuple(np.asarray(c) if type(c) in (int, float, complex) else c
                             for c in options)
+    # the choices converted to the common dtype, the indices to intp (copies)
+    casts = sum(c.size * dtype.itemsize for c in options
+                if type(c) not in (int, float, complex) and c.dtype != dtype)
+    casts += a.size * 8 if a.dtype != np.intp else 0
     return build(_ndarray.choose, (shape,), (dtype,), operands, exact=gather_exact(dtype),
-                 stretched=stretches(shapes, shape), broadcast=True)
+                 stretched=stretches(shapes, shape), broadcast=True, extra=casts)
 
 
 def searchsorted(a: np.ndarray, v: Any, /, side: Any = "left", sorter: Any = None) -> Estimate:

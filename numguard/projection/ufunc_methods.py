@@ -138,7 +138,9 @@ def _reduceat(ufunc: np.ufunc, args: tuple, kwargs: dict) -> Estimate:
     result = shape[:ax] + (index.size,) + shape[ax + 1 :]
     if out is not None and out.shape != result:
         raise ValueError(f"output shape {out.shape} does not match the result shape {result}")
-    return _record(ufunc, "reduceat", result, loop[0], out, array)
+    # like accumulate, reduceat casts without buffers: a whole copy in the loop's dtype
+    cast = array.size * loop[1].itemsize if array.dtype != loop[1] else 0
+    return _record(ufunc, "reduceat", result, loop[0], out, array, cast)
 
 
 def _outer(ufunc: np.ufunc, args: tuple, kwargs: dict) -> Estimate:

@@ -30,7 +30,7 @@ def argwhere(func: Any, /, a: Any) -> Estimate:
         count = count_nonzero(a)
         n = 1 if count is None else count
         return build(func, ((n, 0),), (INTP,), (a,), exact=count is not None,
-                     peak=2 * n * INTP.itemsize)
+                     nbytes=n * INTP.itemsize, peak=2 * n * INTP.itemsize)
     found = nonzero_estimate(np.nonzero, a)
     n = found.shapes[0][0]
     return build(func, ((n, a.ndim),), (INTP,), (a,), exact=found.exact,
@@ -58,14 +58,18 @@ def compress(func: Any, /, condition: Any, a: Any, axis: Any = None, out: Any = 
 
 
 def _masked(func: Any, condition: Any, a: Any, axis: Any) -> Estimate:
-    """At most every element selected."""
+    """At most every element selected: the indices of the condition's nonzeros, then a
+    take (of a C-contiguous copy of `a` where it is not one; extract ravels first)."""
     condition, a = as_array(condition), as_array(a)
     if axis is not None:
         ax = normalize_axis_index(axis, a.ndim)
         shape = a.shape[:ax] + (min(condition.size, a.shape[ax]),) + a.shape[ax + 1:]
     else:
         shape = (min(condition.size, a.size),)
-    return build(func, (shape,), (a.dtype,), (a, condition), exact=False)
+    indices = min(condition.size, shape[0] if axis is None else shape[ax]) * INTP.itemsize
+    copy = 0 if a.flags.c_contiguous else a.nbytes
+    return build(func, (shape,), (a.dtype,), (a, condition), exact=False,
+                 extra=indices + copy)
 
 
 @projects(np.delete, bound=True)
@@ -102,7 +106,22 @@ def unique(func: Any, /, ar: Any, return_index: Any = False, return_inverse: Any
         if wanted:
             shapes.append(a.shape if (flag == "inverse" and axis is None) else (n,))
             dtypes.append(INTP)
-    return build(func, tuple(shapes), tuple(dtypes), (a,), extra=a.nbytes, exact=False)
+    return build(func, tuple(shapes), tuple(dtypes), (a,), exact=False,
+                 extra=_unique_work(a, axis, return_index, return_inverse, return_counts))
+
+
+def _unique_work(a: Any, axis: Any, index: Any, inverse: Any, counts: Any) -> int:
+    """What _unique1d holds beside its results, every element taken as distinct: the
+    flattened copy (and, along an axis, the rows made contiguous first), a sort order
+    and the sorted copy where indices are wanted, the boundary mask, the cumulative
+    sum behind the inverse, the boundaries' positions behind the counts."""
+    rows = a.size if axis is None or a.ndim <= 1 else a.shape[normalize_axis_index(axis, a.ndim)]
+    copy = a.nbytes
+    if axis is not None and a.ndim > 1:
+        moved = np.moveaxis(a, normalize_axis_index(axis, a.ndim), 0)
+        copy += 0 if moved.flags.c_contiguous else a.nbytes
+    order = rows * 8 + a.nbytes if index or inverse else 0
+    return copy + order + rows + (rows * 8 if inverse else 0) + (2 * rows * 8 if counts else 0)
 
 
 _UNIQUE_EXTRAS = {"unique_all": ("n", "shape", "n"), "unique_inverse": ("shape",),
@@ -113,9 +132,11 @@ _UNIQUE_EXTRAS = {"unique_all": ("n", "shape", "n"), "unique_inverse": ("shape",
 def unique_all(func: Any, /, x: Any) -> Estimate:
     a = as_array(x)
     n = a.size
-    extras = [(n,) if kind == "n" else a.shape for kind in _UNIQUE_EXTRAS[func.__name__]]
+    kinds = _UNIQUE_EXTRAS[func.__name__]
+    extras = [(n,) if kind == "n" else a.shape for kind in kinds]
+    work = _unique_work(a, None, len(kinds) == 3, "shape" in kinds, "n" in kinds)
     return build(func, ((n,), *extras), (a.dtype,) + (INTP,) * len(extras), (a,),
-                 extra=a.nbytes, exact=False)
+                 extra=work, exact=False)
 
 
 @projects(np.setdiff1d, np.setxor1d, bound=True)

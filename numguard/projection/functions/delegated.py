@@ -67,10 +67,24 @@ def isreal(func: Any, /, x: Any) -> Estimate:
 @projects(np.isclose, delegated=True)
 def isclose(func: Any, /, a: Any, b: Any, rtol: Any = 1e-05, atol: Any = 1e-08,
             equal_nan: Any = False) -> Estimate:
-    """|a - b| and atol + rtol * |b| (two float arrays, the rest computed in place by
-    NumPy's temporary elision) and one mask."""
-    return _by_stand_ins(func, {"a": a, "b": b}, {"rtol": rtol, "atol": atol,
-                                                   "equal_nan": equal_nan}, temporaries=2.125)
+    """b cast to a float type (a copy of non-float b), a - b and its absolute value
+    (both alive for complex data), |b|, and one mask at the worst step (the rest is
+    computed in place by NumPy's temporary elision)."""
+    est = _by_stand_ins(func, {"a": a, "b": b}, {"rtol": rtol, "atol": atol,
+                                                  "equal_nan": equal_nan})
+    x = a if type(a) in WEAK_SCALAR_TYPES else as_array(a)
+    y = b if type(b) in WEAK_SCALAR_TYPES else as_array(b)
+    size = est.result_size
+    if type(y) in WEAK_SCALAR_TYPES or y.dtype.kind == "m":
+        return est
+    floated = np.result_type(y, 1.0)
+    cast = y.size * floated.itemsize if floated != y.dtype else 0
+    common = np.result_type(x, floated) if type(x) not in WEAK_SCALAR_TYPES else np.result_type(
+        x, y)
+    real = np.empty(0, common).real.dtype if common.kind == "c" else common
+    differences = size * (common.itemsize + (real.itemsize if common.kind == "c" else 0))
+    magnitudes = y.size * (np.empty(0, floated).real.dtype.itemsize)
+    return est._replace(temporaries=cast + differences + magnitudes + size)
 
 
 @projects(np.allclose, delegated=True)
@@ -84,7 +98,7 @@ def allclose(func: Any, /, a: Any, b: Any, rtol: Any = 1e-05, atol: Any = 1e-08,
 def polyval(func: Any, /, p: Any, x: Any) -> Estimate:
     """y = y * x + p[i]: the result and one product."""
     p, x = as_array(p), as_array(x)
-    dtype = np.polyval(unit(p, 1), unit(x)).dtype
+    dtype = np.polyval(unit(p, 1), unit(x)).dtype if p.size else x.dtype  # zeros_like(x)
     return build(func, (x.shape,), (dtype,), (p, x), extra=x.size * dtype.itemsize)
 
 

@@ -29,12 +29,22 @@ def _bin_count(bins: Any) -> int:
 
 
 def _edge_dtype(a: np.ndarray) -> np.dtype:
-    return np.result_type(a.dtype, float) if a.dtype.kind != "c" else a.dtype
+    """linspace of the data's own min and max: float data keeps its type (float16
+    edges for float16 data), anything else is float64 (bool is taken as uint8)."""
+    return a.dtype.newbyteorder("=") if a.dtype.kind == "f" else F8
+
+
+def _given_edges(bins: Any) -> bool:
+    """bins given as an array: NumPy returns it as the edges (np.asarray: a view)."""
+    return isinstance(bins, np.ndarray) and bins.ndim == 1
 
 
 @projects(np.histogram)
 def histogram(func: Any, /, a: Any, bins: Any = 10, range: Any = None,  # noqa: A002
               density: Any = None, weights: Any = None) -> Estimate:
+    """Counts and edges; the data is counted in blocks of 65536 (a few temporaries of
+    that size: the block's positions as floats and as indices, masks), after a ravel
+    (a copy of non-contiguous data)."""
     a = as_array(a)
     n = _bin_count(bins)
     if density:
@@ -43,7 +53,17 @@ def histogram(func: Any, /, a: Any, bins: Any = 10, range: Any = None,  # noqa: 
         dtype = INTP
     else:
         dtype = as_array(weights).dtype
-    return build(func, ((n,), (n + 1,)), (dtype, _edge_dtype(a)), (a,))
+    edges = (np.asarray(bins).dtype if _given_edges(bins) or np.ndim(bins) == 1
+             else _edge_dtype(a))
+    ravel = 0 if a.flags.c_contiguous else a.nbytes
+    block = min(a.size, _BLOCK) * (3 * 8 + 2)
+    counts = n * dtype.itemsize
+    edge_bytes = 0 if _given_edges(bins) else (n + 1) * edges.itemsize
+    return build(func, ((n,), (n + 1,)), (dtype, edges), (a,), nbytes=counts + edge_bytes,
+                 extra=ravel + block)
+
+
+_BLOCK = 65536
 
 
 @projects(np.histogram2d)
@@ -55,7 +75,7 @@ def histogram2d(func: Any, /, x: Any, y: Any, bins: Any = 10, range: Any = None,
         n_bins = 1
     if n_bins != 2:
         bins = [bins, bins]  # edges shared by both axes
-    return _histogramdd(func, [as_array(x), as_array(y)], 2, bins)
+    return _histogramdd(func, [as_array(x), as_array(y)], 2, bins, range, density)
 
 
 @projects(np.histogramdd)
@@ -73,19 +93,32 @@ def histogramdd(func: Any, /, sample: Any, bins: Any = 10, range: Any = None,  #
                              "of the sample x.")
     except TypeError:
         bins = [bins] * dims
-    return _histogramdd(func, samples, dims, bins)
+    return _histogramdd(func, samples, dims, bins, range, density)
 
 
-def _histogramdd(func: Any, samples: list, dims: int, bins: Any) -> Estimate:
+def _histogramdd(func: Any, samples: list, dims: int, bins: Any, limits: Any,
+                 density: Any) -> Estimate:
+    """NumPy counts into a bincount padded with an outlier bin at each end of each
+    axis, converts it to float, and returns a view of its core: that padded array is
+    what the counts hold. On the way: the sample stacked into one (N, D) array (when
+    given as a list), one bin index array per dimension and their raveled index."""
     counts = [_bin_count(x) for x in bins]
-    # NumPy counts into a bincount with an outlier bin at each end of each axis, then
-    # converts it to float: both of that padded size, and one intp index per sample.
     padded = math.prod(n + 2 for n in counts)
     n_samples = max((s.shape[0] if s.ndim else 1) for s in samples)
-    extra = 2 * padded * 8 + n_samples * 8 * (dims + 1)
+    stacked = np.result_type(*samples) if len(samples) > 1 else samples[0].dtype
+    edge = stacked.newbyteorder("=") if stacked.kind == "f" else F8
+    limits = (None,) * dims if limits is None else limits  # a given range: float64 edges
+    dtypes = [F8] + [np.asarray(b).dtype if np.ndim(b) == 1 else F8 if r is not None else edge
+                     for b, r in zip(bins, limits)]
+    edge_bytes = sum(0 if _given_edges(b) else (n + 1) * d.itemsize
+                     for b, n, d in zip(bins, counts, dtypes[1:]))
+    copy = n_samples * dims * stacked.itemsize if len(samples) > 1 else 0
+    work = n_samples * 8 * (dims + 1) + padded * 8 + copy
     edges = tuple((n + 1,) for n in counts)
-    return build(func, (tuple(counts), *edges), (F8,) * (1 + dims), tuple(samples),
-                 extra=extra)
+    # density divides into new arrays: the counts are then their own (unpadded)
+    held = math.prod(counts) * 8 if density else padded * 8
+    return build(func, (tuple(counts), *edges), tuple(dtypes), tuple(samples),
+                 nbytes=held + edge_bytes, extra=work + (padded * 8 if density else 0))
 
 
 @projects(np.histogram_bin_edges)
@@ -93,4 +126,7 @@ def histogram_bin_edges(func: Any, /, a: Any, bins: Any = 10, range: Any = None,
                         weights: Any = None) -> Estimate:
     a = as_array(a)
     n = _bin_count(bins)
-    return build(func, ((n + 1,),), (_edge_dtype(a),), (a,))
+    if _given_edges(bins):
+        return build(func, ((n + 1,),), (np.asarray(bins).dtype,), (a,), view=True)
+    dtype = np.asarray(bins).dtype if np.ndim(bins) == 1 else _edge_dtype(a)
+    return build(func, ((n + 1,),), (dtype,), (a,))

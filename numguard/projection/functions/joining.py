@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import operator
 from typing import Any
 
@@ -122,7 +123,19 @@ def tile(func: Any, /, A: Any, reps: Any) -> Estimate:  # noqa: N803 - NumPy's n
     elif d < a.ndim:
         tup = (1,) * (a.ndim - d) + tup
     result = tuple(s * r for s, r in zip(shape, tup))
-    return build(func, (result,), (a.dtype,), (a,))
+    if all(r == 1 for r in tup):  # np.array(A, copy=True)
+        return build(func, (result,), (a.dtype,), (a,))
+    # c = c.reshape(-1, n).repeat(nrep, 0) for each axis whose repeat is not 1: each
+    # new array beside the previous one (the first reshape copies a strided a)
+    size, n, peak = a.size, a.size, 0
+    previous = 0 if a.flags.c_contiguous else a.nbytes
+    for length, nrep in zip(shape, tup):
+        if size and nrep != 1:
+            new = size * nrep
+            peak = max(peak, previous + new * a.itemsize)
+            previous, size = new * a.itemsize, new
+        n = n // length if length else n
+    return build(func, (result,), (a.dtype,), (a,), peak=peak)
 
 
 @projects(np.repeat)
@@ -169,11 +182,20 @@ def pad(func: Any, /, array: Any, pad_width: Any, mode: Any = "constant",
 
 @projects(np.resize)
 def resize(func: Any, /, a: Any, new_shape: Any) -> Estimate:
+    """ravel(a) (a copy where not C-contiguous), then a[:new_size] of the
+    concatenation of enough copies of it: the result views that whole concatenation."""
     a = as_array(a)
     shape = shape_arg(new_shape)
     if any(n < 0 for n in shape):
         raise ValueError("all elements of `new_shape` must be non-negative")
-    return build(func, (shape,), (a.dtype,), (a,))
+    size = math.prod(shape)
+    ravel = 0 if a.flags.c_contiguous else a.nbytes
+    if a.size == 0 or size == 0:  # zeros_like(a, shape=new_shape)
+        return build(func, (shape,), (a.dtype,), (a,), extra=ravel)
+    joined = -(-size // a.size) * a.size * a.itemsize
+    dtype = np.concatenate([np.empty(0, a.dtype)] * 2).dtype  # native byte order
+    return build(func, (shape,), (dtype,), (a,), nbytes=joined, extra=ravel,
+                 exact=a.dtype.kind != "T")
 
 
 @projects(np.meshgrid)
@@ -220,4 +242,5 @@ def diag(func: Any, /, v: Any, k: Any = 0) -> Estimate:
         return build(func, ((n, n),), (v.dtype,), (v,))
     if v.ndim != 2:
         raise ValueError("Input must be 1- or 2-d.")
-    return build(func, (np.diagonal(void(v.shape), k).shape,), (v.dtype,), (v,))
+    # np.diagonal: a read-only view
+    return build(func, (np.diagonal(void(v.shape), k).shape,), (v.dtype,), (v,), view=True)

@@ -282,7 +282,9 @@ def matrix_power(func: Any, /, a: Any, n: Any) -> Estimate:
                      outside=outside)
     dtype = np.matmul(np.empty((0, 0), base_dtype), np.empty((0, 0), base_dtype)).dtype
     one = nbytes(a.shape, dtype)
-    alive = min(abs(n).bit_length() + 1, 3)  # result, z and the new product
+    # n 2: one product; 3: two; beyond, binary decomposition: the result, the running
+    # square and the new product
+    alive = {2: 1, 3: 2}.get(abs(n), 3)
     return build(func, (a.shape,), (dtype,), (a,), peak=max(start, alive * one),
                  outside=outside if start > alive * one else 0)
 

@@ -21,6 +21,7 @@ from .reductions import (
     NV,
     arg_copy,
     check_arg_length,
+    check_correction,
     check_identity,
     cumulative,
     deviations,
@@ -73,8 +74,8 @@ def nanstd(func: Any, /, a: Any, axis: Any = None, dtype: Any = None, out: Any =
            correction: Any = NV) -> Estimate:
     """The copy and mask; the count (through ~mask) and the mean, kept-dims; the
     deviations squared in the copy (complex data through a conjugate, a second copy)."""
-    r = reduced(func, a, axis, out, keepdims,
-                {"dtype": dtype, "ddof": ddof, "correction": correction})
+    r = reduced(func, a, axis, out, keepdims, {"dtype": dtype})
+    check_correction(ddof, correction)
     x = r.a
     if not replaced(x):
         return result_estimate(func, r, extra=deviations(x, r.size, dtype, mean))

@@ -22,7 +22,7 @@ _VIEWS = ("transpose swapaxes moveaxis rollaxis squeeze expand_dims atleast_1d a
           "split array_split hsplit vsplit dsplit unstack "
           "lib.stride_tricks.sliding_window_view").split()
 _NOTHING = ("shape ndim size result_type can_cast min_scalar_type common_type iscomplexobj "
-            "isrealobj shares_memory may_share_memory einsum_path copyto place put putmask "
+            "isrealobj shares_memory may_share_memory einsum_path place put putmask "
             "put_along_axis fill_diagonal array2string array_repr array_str").split()
 
 
@@ -39,9 +39,11 @@ def view(func: Any, /, *args: Any, **kwargs: Any) -> Estimate:
 
 @projects(np.real, np.imag, answer_only=True)
 def real(func: Any, /, val: Any) -> Estimate:
+    """A view, except np.imag of real data: a new array of zeros."""
     a = as_array(val)
-    return build(func, (a.shape,), (np.asarray(func(np.zeros(1, a.dtype))).dtype,), (a,),
-                 view=True)
+    dtype = np.asarray(func(np.zeros(1, a.dtype))).dtype
+    copies = func is np.imag and a.dtype.kind != "c"
+    return build(func, (a.shape,), (dtype,), (a,), view=not copies)
 
 
 @projects(np.reshape, answer_only=True)
@@ -73,10 +75,12 @@ def ravel(func: Any, /, a: Any, order: Any = "C") -> Estimate:
 
 @projects("trim_zeros", answer_only=True)
 def trim_zeros(func: Any, /, filt: Any, trim: Any = "fb", axis: Any = None) -> Estimate:
-    """A view of at most the whole array (the data decides how much is trimmed)."""
+    """A view of at most the whole array (the data decides how much is trimmed); on
+    the way, np.argwhere of the data (its nonzero indices, twice: see argwhere)."""
     a = as_array(filt)
+    count = int(np.count_nonzero(np.asarray(a))) if a.dtype.kind not in "OTV" else a.size
     return build(func, (a.shape,), (a.dtype,), (a,), view=True, exact=False,
-                 peak=a.size * 8)
+                 peak=2 * count * max(a.ndim, 1) * INTP.itemsize)
 
 
 @projects(np.real_if_close, answer_only=True)
@@ -106,15 +110,39 @@ def nothing(func: Any, /, *args: Any, **kwargs: Any) -> Estimate:
     return build(func, (), ())
 
 
+@projects(np.copyto, answer_only=True)
+def copyto(func: Any, /, dst: Any, src: Any, casting: Any = "same_kind",
+           where: Any = True) -> Estimate:
+    """Writes into dst: nothing new. NumPy's checks, on stand-ins: dst an ndarray that
+    can be written, src (and where) broadcasting to it, the cast allowed."""
+    if not isinstance(dst, np.ndarray):
+        raise TypeError(f"copyto() argument 1 must be numpy.ndarray, not "
+                        f"{type(dst).__name__}")
+    source = src if type(src) in (int, float, complex) else as_array(src)
+    shapes = [np.shape(source)] + ([] if where is True else [np.shape(where)])
+    if np.broadcast_shapes(dst.shape, *shapes) != dst.shape:
+        raise ValueError(f"could not broadcast input array from shape {shapes[0]} into "
+                         f"shape {dst.shape}")
+    if not dst.flags.writeable:
+        raise ValueError("assignment destination is read-only")
+    stand = source if type(source) in (int, float, complex) else np.empty((), source.dtype)
+    mask = True if where is True else np.empty((), as_array(where).dtype)
+    func(np.empty((), dst.dtype), stand, casting=casting, where=mask)
+    return build(func, (), ())
+
+
 @projects(np.ix_, answer_only=True)
 def ix_(func: Any, /, *args: Any) -> Estimate:
+    """Each index reshaped (a view); a boolean one is its nonzero indices (new, counted
+    as NumPy counts them), an empty non-integer one a new empty intp array."""
     arrays = [as_array(x) for x in args]
     n = len(arrays)
     sizes = [int(np.count_nonzero(x)) if x.dtype == bool else x.size for x in arrays]
     shapes = tuple((1,) * k + (size,) + (1,) * (n - k - 1) for k, size in enumerate(sizes))
     dtypes = tuple(INTP if x.dtype == bool or x.size == 0 and x.dtype.kind == "f" else x.dtype
                    for x in arrays)
-    return build(func, shapes, dtypes, tuple(arrays))
+    new = sum(size * INTP.itemsize for x, size in zip(arrays, sizes) if x.dtype == bool)
+    return build(func, shapes, dtypes, tuple(arrays), nbytes=new)
 
 
 @projects(np.diag_indices_from, answer_only=True)
@@ -122,4 +150,8 @@ def diag_indices_from(func: Any, /, arr: Any) -> Estimate:
     a = as_array(arr)
     if a.ndim < 2:
         raise ValueError("input array must be at least 2-d")
-    return build(func, ((a.shape[0],),) * a.ndim, (INTP,) * a.ndim, (a,))
+    if len(set(a.shape)) != 1:
+        raise ValueError("All dimensions of input must be of equal length")
+    # (arange(n),) * ndim: one array, returned ndim times
+    return build(func, ((a.shape[0],),) * a.ndim, (INTP,) * a.ndim, (a,),
+                 nbytes=a.shape[0] * INTP.itemsize)

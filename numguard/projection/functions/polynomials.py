@@ -27,10 +27,22 @@ def _short(a: Any) -> np.ndarray:
 
 @projects(np.polyadd, np.polysub)
 def polyadd(func: Any, /, a1: Any, a2: Any) -> Estimate:
+    """The shorter one padded with leading zeros (zeros, then their concatenation),
+    then the sum: computed into the concatenation where NumPy can (its temporary
+    elision: same dtype, at least 256 KiB)."""
     x, y = as_array(a1), as_array(a2)
     n = max(x.size, y.size, 1)
     dtype = np.asarray(func(_short(x), _short(y))).dtype
-    return build(func, ((n,),), (dtype,), (x, y))
+    short = x if x.size < y.size else y if y.size < x.size else None
+    if short is None:
+        return build(func, ((n,),), (dtype,), (x, y))
+    zeros, padded = (n - short.size) * short.itemsize, n * short.itemsize
+    elided = short.dtype == dtype and padded >= ELIDE_BYTES
+    return build(func, ((n,),), (dtype,), (x, y), extra=zeros + (0 if elided else padded))
+
+
+#: NumPy computes `temporary + b` in place in the temporary from this size on.
+ELIDE_BYTES = 256 * 1024
 
 
 @projects(np.polymul)
@@ -47,21 +59,39 @@ def polydiv(func: Any, /, u: Any, v: Any) -> Estimate:
     x, y = _coefficients(u), _coefficients(v)
     dtype = np.polydiv(_short(x), _short(y))[0].dtype
     q = max(x.size - y.size + 1, 1)
-    return build(func, ((q,), (max(x.size, 1),)), (dtype, dtype), (x, y), exact=False)
+    # u + 0.0 and v + 0.0 (float copies), r = u.astype (a copy, whose leading zeros are
+    # then sliced off: r views all of it), and d * v at each step
+    floats = x.size * (x + 0.0 if x.size == 0 else np.add(x[:1], 0.0)).dtype.itemsize + (
+        y.size * np.add(y[:1], 0.0).dtype.itemsize)
+    return build(func, ((q,), (max(x.size, 1),)), (dtype, dtype), (x, y), exact=False,
+                 extra=floats + y.size * dtype.itemsize)
 
 
 @projects(np.polyder)
 def polyder(func: Any, /, p: Any, m: Any = 1) -> Estimate:
+    """m derivatives, one coefficient fewer each (none left at the end); m=0 returns
+    the coefficients themselves."""
+    m = int(m)
+    if m < 0:
+        raise ValueError("Order of derivative must be positive (see polyint)")
     x = _coefficients(p)
+    if m == 0:
+        return build(func, (x.shape,), (x.dtype,), (x,), view=True)
     dtype = np.polyder(np.ones(3, x.dtype), 1).dtype
-    return build(func, ((max(x.size - m, 1),),), (dtype if m else x.dtype,), (x,))
+    return build(func, ((max(x.size - m, 0),),), (dtype,), (x,))
 
 
 @projects(np.polyint)
 def polyint(func: Any, /, p: Any, m: Any = 1, k: Any = None) -> Estimate:
+    """m integrals, one coefficient more each; m=0 returns p itself."""
+    m = int(m)
+    if m < 0:
+        raise ValueError("Order of integral must be positive (see polyder)")
     x = _coefficients(p)
+    if m == 0:
+        return build(func, (x.shape,), (x.dtype,), (x,), view=True)
     dtype = np.polyint(np.ones(2, x.dtype), 1).dtype
-    return build(func, ((x.size + m,),), (dtype if m else x.dtype,), (x,))
+    return build(func, ((x.size + m,),), (dtype,), (x,))
 
 
 @projects(np.poly)

@@ -45,7 +45,13 @@ def kron(func: Any, /, a: Any, b: Any) -> Estimate:
         xs = (1,) * (nd - x.ndim) + x.shape
         ys = (1,) * (nd - y.ndim) + y.shape
         shape = tuple(p * q for p, q in zip(xs, ys))
-    return build(func, (shape,), (product_dtype(x, y),), (x, y))
+    dtype = product_dtype(x, y)
+    # multiply(a[:, None, ...], b[None, :, ...]) in the inputs' order ("K"), then
+    # reshaped: a copy where an F-ordered input made that product not C-ordered
+    fortran = any(v.ndim > 1 and v.flags.f_contiguous and not v.flags.c_contiguous
+                  for v in (x, y))
+    extra = math.prod(shape) * dtype.itemsize if fortran else 0
+    return build(func, (shape,), (dtype,), (x, y), extra=extra)
 
 
 @projects(np.dot)
@@ -95,25 +101,41 @@ def linalg_tensordot(func: Any, x1: Any, x2: Any, /, *, axes: Any = 2) -> Estima
 
 
 def _tensordot(func: Any, x: Any, y: Any, axes: Any) -> Estimate:
+    """NumPy's own checks, in its order and with its exceptions (indexing a shape with
+    an axis out of range is an IndexError there); then dot of the operands transposed
+    and reshaped to 2-d (copies where the layout needs them)."""
     try:
         iter(axes)
-    except TypeError:
-        n = operator.index(axes)
-        axes_a, axes_b = list(range(x.ndim - n, x.ndim)), list(range(n))
+    except Exception:  # noqa: BLE001 - NumPy's own test
+        axes_a, axes_b = list(range(-axes, 0)), list(range(axes))
     else:
         axes_a, axes_b = axes
-    axes_a = [axes_a] if np.ndim(axes_a) == 0 else list(axes_a)
-    axes_b = [axes_b] if np.ndim(axes_b) == 0 else list(axes_b)
+    axes_a = list(axes_a) if hasattr(axes_a, "__len__") else [axes_a]
+    axes_b = list(axes_b) if hasattr(axes_b, "__len__") else [axes_b]
+    if len(set(axes_a)) != len(axes_a) or len(set(axes_b)) != len(axes_b):
+        raise ValueError("duplicate axes are not allowed in tensordot")
     if len(axes_a) != len(axes_b):
         raise ValueError("shape-mismatch for sum")
-    ia = [normalize_axis_index(i, x.ndim) for i in axes_a]
-    ib = [normalize_axis_index(i, y.ndim) for i in axes_b]
-    for i, j in zip(ia, ib):
-        if x.shape[i] != y.shape[j]:
+    for k in range(len(axes_a)):
+        if x.shape[axes_a[k]] != y.shape[axes_b[k]]:
             raise ValueError("shape-mismatch for sum")
-    shape = tuple(n for i, n in enumerate(x.shape) if i not in ia) + tuple(
-        n for j, n in enumerate(y.shape) if j not in ib)
-    return build(func, (shape,), (dot_dtype(x, y),), (x, y))
+        axes_a[k] += x.ndim if axes_a[k] < 0 else 0
+        axes_b[k] += y.ndim if axes_b[k] < 0 else 0
+    rest_a = [k for k in range(x.ndim) if k not in axes_a]
+    rest_b = [k for k in range(y.ndim) if k not in axes_b]
+    summed = math.prod(x.shape[k] for k in axes_a)
+    copies = _reshape_copy(x, rest_a + axes_a, (math.prod(x.shape[k] for k in rest_a), summed))
+    copies += _reshape_copy(y, axes_b + rest_b, (summed, math.prod(y.shape[k] for k in rest_b)))
+    shape = tuple(x.shape[k] for k in rest_a) + tuple(y.shape[k] for k in rest_b)
+    return build(func, (shape,), (dot_dtype(x, y),), (x, y), extra=copies)
+
+
+def _reshape_copy(a: Any, order: list, shape: tuple) -> int:
+    """Bytes of a.transpose(order).reshape(shape) where that copies (a view of `a` is
+    asked, nothing is copied)."""
+    from ..ndarray_methods import reshape_copies
+
+    return a.nbytes if reshape_copies(a.transpose(order), (shape,), "C") else 0
 
 
 @projects("linalg.matmul", delegated=True)
@@ -145,16 +167,20 @@ def einsum(func: Any, /, *operands: Any, out: Any = None, optimize: Any = False,
         if len(term) != op.ndim:
             raise ValueError("einsum subscripts do not match the operand dimensions")
         for letter, n in zip(term, op.shape):
-            known = sizes.get(letter, 1)
-            if n != known and 1 not in (n, known):
+            known = sizes.get(letter)
+            if known is None or known == 1:
+                sizes[letter] = n
+            elif n != known and n != 1:
                 raise ValueError(f"size of label '{letter}' does not match")
-            sizes[letter] = max(n, known) if 1 in (n, known) else n
     shape = tuple(sizes[c] for c in output)
     stand_ins = [np.empty((0,) * op.ndim, op.dtype) for op in arrays]
     dtype = np.einsum(f"{inputs}->{output}", *stand_ins, dtype=kwargs.get("dtype"),
                       casting=kwargs.get("casting", "safe")).dtype
     if out is not None:
         dtype = out.dtype
+    if len(arrays) == 1 and out is None and set(output) == set(inputs):
+        # nothing summed: a transpose or a diagonal, which NumPy returns as a view
+        return build(func, (shape,), (dtype,), tuple(arrays), view=True)
     nbytes = 0 if out is not None else math.prod(shape) * dtype.itemsize
     peak = nbytes
     if optimize is not False and len(arrays) > 1:

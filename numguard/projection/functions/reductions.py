@@ -153,9 +153,16 @@ def std(func: Any, /, a: Any, axis: Any = None, dtype: Any = None, out: Any = No
     """NumPy's _var: the mean (kept dims), then `x = a - mean` over the whole input,
     squared in place (object and bool data square through a conjugate: a second
     whole-size temporary), then the sum of x. A given `mean` is not recomputed."""
-    r = reduced(func, a, axis, out, keepdims,
-                {"dtype": dtype, "ddof": ddof, "correction": correction})
+    r = reduced(func, a, axis, out, keepdims, {"dtype": dtype})
+    check_correction(ddof, correction)
     return result_estimate(func, r, extra=deviations(r.a, r.size, dtype, mean))
+
+
+def check_correction(ddof: Any, correction: Any) -> None:
+    """NumPy's check of ddof and correction (neither changes the dtype, so the
+    stand-in runs without them: with one element it would warn about them)."""
+    if correction is not NV and ddof != 0:
+        raise ValueError("ddof and correction can't be provided simultaneously.")
 
 
 def deviations(a: Any, result_size: int, dtype: Any, mean: Any) -> int:

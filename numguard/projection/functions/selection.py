@@ -10,7 +10,7 @@ import numpy as np
 from numpy.lib.array_utils import normalize_axis_index
 
 from ..broadcast import broadcast_shapes
-from ..operands import as_array
+from ..operands import as_array, plain_array
 from ..record import Estimate, build
 from ..registry import projects
 from .common import BOOL, INTP, F8, out_array, shape_arg, void
@@ -68,7 +68,12 @@ def take(func: Any, /, a: Any, indices: Any, axis: Any = None, out: Any = None,
     else:
         ax = normalize_axis_index(axis, a.ndim)
         shape = a.shape[:ax] + indices.shape + a.shape[ax + 1:]
-    return build(func, (shape,), (a.dtype,), (a, indices), outs=(out,))
+    # PyArray_TakeFrom reads a C-contiguous a (a copy of any other), and writes a
+    # buffer first where out= may overlap it or mode is "raise"
+    copy = 0 if a.flags.c_contiguous else a.nbytes
+    if out is not None and (mode in ("raise", 2) or np.may_share_memory(out, a)):
+        copy += math.prod(shape) * a.dtype.itemsize
+    return build(func, (shape,), (a.dtype,), (a, indices), outs=(out,), extra=copy)
 
 
 @projects(np.take_along_axis)
@@ -109,9 +114,22 @@ def searchsorted(func: Any, /, a: Any, v: Any, side: Any = "left", sorter: Any =
 @projects(np.interp)
 def interp(func: Any, /, x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None,
            period: Any = None) -> Estimate:
-    x, fp = as_array(x), as_array(fp)
-    dtype = np.complex128 if fp.dtype.kind == "c" else F8
-    return build(func, (x.shape,), (dtype,), (x, as_array(xp), fp))
+    """NumPy's compiled interp takes contiguous float64 copies of x and xp, and of fp
+    in float64 or complex128, casting safely (float128 data is refused)."""
+    x, xp, fp = as_array(x), as_array(xp), as_array(fp)
+    dtype = np.dtype(np.complex128) if fp.dtype.kind == "c" else F8
+    copies = 0
+    for value, target in ((x, F8), (xp, F8), (fp, dtype)):
+        if not np.can_cast(value.dtype, target, "safe"):
+            raise TypeError(f"Cannot cast array data from {value.dtype!r} to {target!r} "
+                            "according to the rule 'safe'")
+        if value.dtype != target or not value.flags.c_contiguous:
+            copies += value.size * target.itemsize
+    if period is not None:  # x % period, and the sorted, extended xp and fp
+        copies += x.size * 8 + 3 * (xp.size + 2) * 8 + (fp.size + 2) * dtype.itemsize
+    if 0 < xp.size <= x.size:  # the slopes, precomputed (PyArray_malloc: traced)
+        copies += (xp.size - 1) * dtype.itemsize
+    return build(func, (x.shape,), (dtype,), (x, xp, fp), extra=copies)
 
 
 @projects(np.digitize)
@@ -123,8 +141,57 @@ def digitize(func: Any, /, x: Any, bins: Any, right: Any = False) -> Estimate:
 @projects(np.isin)
 def isin(func: Any, /, element: Any, test_elements: Any, assume_unique: Any = False,
          invert: Any = False, *, kind: Any = None) -> Estimate:
+    """The result and what np.isin's method holds (every element taken as in range,
+    or distinct, where the data decides): the table method for integers (a table of
+    the test values' range, masks, the in-range elements and their positions), a
+    loop of comparisons for few test values, else sorting (np.unique of both, their
+    concatenation, its sort order and sorted copy)."""
     e, t = as_array(element), as_array(test_elements)
-    return build(func, (e.shape,), (BOOL,), (e, t))
+    if kind not in (None, "sort", "table"):
+        raise ValueError(f"Invalid kind: '{kind}'. Please use None, 'sort' or 'table'.")
+    n, m = e.size, t.size
+    ravel = sum(0 if v.flags.c_contiguous else v.nbytes for v in (e, t))
+    integers = e.dtype.kind in "uib" and t.dtype.kind in "uib"
+    if kind == "table" and not integers:
+        raise ValueError("The 'table' method is only supported for boolean or integer "
+                         "arrays. Please select 'sort' or None for kind.")
+    work = _isin_work(e, t, kind, integers)
+    return build(func, (e.shape,), (BOOL,), (e, t), extra=ravel + work)
+
+
+def _count_between(a: Any, low: int, high: int) -> int:
+    """How many elements of `a` lie in [low, high], as np.isin's table method selects
+    them; counted block by block (a few small masks), or all where `a` is not one
+    contiguous block."""
+    if not a.flags.c_contiguous or a.dtype == BOOL:
+        return a.size
+    flat = a.reshape(-1)
+    found = 0
+    for start in range(0, flat.size, _BLOCK):
+        block = flat[start:start + _BLOCK]
+        found += int(np.count_nonzero((block >= low) & (block <= high)))
+    return found
+
+
+_BLOCK = 1 << 16
+
+
+def _isin_work(e: Any, t: Any, kind: Any, integers: bool) -> int:
+    n, m = e.size, t.size
+    e, t = plain_array(e), plain_array(t)  # read without dispatching to an override
+    if integers and kind in (None, "table") and m:
+        low, high = (int(np.min(t)), int(np.max(t))) if t.dtype != BOOL else (0, 1)
+        if high - low <= 6 * (n + m) or kind == "table":
+            inside = _count_between(e, low, high)
+            return high - low + 1 + m * 8 + 3 * n + inside * (e.dtype.itemsize + 8 + 1)
+    if m < 10 * n ** 0.145 or e.dtype.hasobject or t.dtype.hasobject:
+        return n  # mask |= (ar1 == a), one comparison at a time
+    item = np.result_type(e, t).itemsize
+    first = 2 * e.nbytes + n * (3 * 8 + 1)  # np.unique(ar1, return_inverse=True)
+    held = e.nbytes + n * 8  # its values and inverse
+    second = held + 2 * t.nbytes  # np.unique(ar2)
+    merged = held + t.nbytes + (n + m) * (2 * item + 8 + 3)  # concat, order, sorted, flags
+    return max(first, second, merged)
 
 
 @projects(np.array_equal)
