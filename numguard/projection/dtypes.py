@@ -75,6 +75,7 @@ def call_dtypes(ufunc: np.ufunc, inputs: tuple, outs: tuple, kwargs: dict) -> tu
         signature if not isinstance(signature, list) else tuple(signature),
         dtype,
         casting,
+        _masked_out(kwargs),
     )
     try:
         return _call_cache[key]
@@ -103,6 +104,13 @@ def _operand_key(value: Any) -> Any:
 _RESOLUTION_KEYWORDS = ("signature", "dtype", "casting")
 
 
+def _masked_out(kwargs: dict) -> bool:
+    """A 0-d where=False: NumPy runs no loop at all (an all-scalar replay would run
+    one on the scalars' real values: an object loop calls their methods)."""
+    where = kwargs.get("where", True)
+    return np.ndim(where) == 0 and not bool(where)
+
+
 def _replay(ufunc: np.ufunc, inputs: tuple, outs: tuple, kwargs: dict) -> tuple:
     cores = _core_ndims(ufunc)
     stand_ins = tuple(
@@ -117,6 +125,9 @@ def _replay(ufunc: np.ufunc, inputs: tuple, outs: tuple, kwargs: dict) -> tuple:
         stand_ins, out = _no_discarding_casts(ufunc, inputs, outs, stand_ins, out, options)
     if any(o is not None for o in out):
         options["out"] = out
+    if _masked_out(kwargs):
+        options["where"] = False
+        options.setdefault("out", None)  # NumPy warns of where without out
     with np.errstate(all="ignore"):
         try:
             result = ufunc(*stand_ins, **options)

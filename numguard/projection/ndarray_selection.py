@@ -10,7 +10,7 @@ import numpy as np
 
 from .broadcast import broadcast_shapes, stretches
 from .indexing import out_of_bounds
-from .operands import gather_exact, plain_array, split_axis
+from .operands import gather_exact, plain_array, repeat_copies, split_axis
 from .record import Estimate, build
 
 _ndarray = np.ndarray
@@ -80,7 +80,8 @@ def repeat(a: np.ndarray, repeats: Any, /, axis: Any = None) -> Estimate:
         high = int(counts.max())
         total = int(counts.sum()) if high <= (2**62) // counts.size else sum(map(int, counts))
     shape = before + (total,) + after
-    return build(_ndarray.repeat, (shape,), (a.dtype,), (a,), exact=gather_exact(a.dtype))
+    return build(_ndarray.repeat, (shape,), (a.dtype,), (a,), exact=gather_exact(a.dtype),
+                 extra=repeat_copies(a, plain_array(repeats)))
 
 
 def choose(a: np.ndarray, /, choices: Any, out: Any = None, mode: Any = "raise") -> Estimate | None:
@@ -115,7 +116,23 @@ def searchsorted(a: np.ndarray, v: Any, /, side: Any = "left", sorter: Any = Non
     if a.ndim != 1:
         raise ValueError("searchsorted needs a 1-d array")
     values = plain_array(v)
-    return build(_ndarray.searchsorted, (values.shape,), (_INTP,), (a, values))
+    return build(_ndarray.searchsorted, (values.shape,), (_INTP,), (a, values),
+                 extra=searchsorted_copies(a, v, sorter))
+
+
+def searchsorted_copies(a: Any, v: Any, sorter: Any) -> int:
+    """PyArray_SearchSorted reads `a` and `v` as C-contiguous arrays of their common
+    dtype (a Python scalar v as its default array: 3 is int64), and the sorter as
+    intp: copies of those that are not."""
+    values = np.asarray(v)
+    common = np.result_type(a.dtype, values.dtype)
+    copies = sum(x.size * common.itemsize for x in (a, values)
+                 if x.dtype != common or not x.flags.c_contiguous)
+    if sorter is not None:
+        order = np.asarray(sorter)
+        copies += order.size * _INTP.itemsize if (order.dtype != _INTP or not
+                                                   order.flags.c_contiguous) else 0
+    return copies
 
 
 def nonzero(a: np.ndarray, /) -> Estimate:

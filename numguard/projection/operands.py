@@ -136,3 +136,10 @@ def _plain_view(x: Any) -> Any:
     if isinstance(x, _ndarray):
         return x.view(_ndarray)
     return x
+
+
+def repeat_copies(a: Any, counts: Any) -> int:
+    """The C-contiguous copy of `a` PyArray_Repeat reads, and the counts as intp."""
+    copy = 0 if a.flags.c_contiguous else a.size * a.itemsize
+    return copy + (counts.size * np.dtype(np.intp).itemsize if counts.size > 1 and (
+        counts.dtype != np.intp or not counts.flags.c_contiguous) else 0)

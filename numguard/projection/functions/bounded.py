@@ -1,17 +1,19 @@
 """Results whose size depends on the data: an upper bound (`exact=False`), or the
-exact size where NumPy itself counts first (nonzero, argwhere, flatnonzero)."""
+exact size where NumPy itself counts first (nonzero, argwhere, flatnonzero, compress,
+extract)."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_index
 
-from ..operands import as_array
+from ..operands import as_array, plain_array, split_axis
 from ..record import Estimate, build
 from ..registry import projects
-from .common import INTP, count_nonzero, nonzero_estimate
+from .common import INTP, count_nonzero, nonzero_estimate, out_array
 
 
 @projects(np.nonzero)
@@ -47,29 +49,43 @@ def flatnonzero(func: Any, /, a: Any) -> Estimate:
                  exact=count is not None, extra=copy)
 
 
-@projects(np.extract, bound=True)
+@projects(np.extract)
 def extract(func: Any, /, condition: Any, arr: Any) -> Estimate:
-    return _masked(func, condition, arr, None)
+    """take(ravel(arr), nonzero(ravel(condition))[0])."""
+    return _masked(func, as_array(condition).reshape(-1), arr, None)
 
 
-@projects(np.compress, bound=True)
+@projects(np.compress)
 def compress(func: Any, /, condition: Any, a: Any, axis: Any = None, out: Any = None) -> Estimate:
-    return _masked(func, condition, a, axis)
+    condition = as_array(condition)
+    if condition.ndim != 1:
+        raise ValueError("condition must be a 1-d array")
+    return _masked(func, condition, a, axis, out)
 
 
-def _masked(func: Any, condition: Any, a: Any, axis: Any) -> Estimate:
-    """At most every element selected: the indices of the condition's nonzeros, then a
-    take (of a C-contiguous copy of `a` where it is not one; extract ravels first)."""
-    condition, a = as_array(condition), as_array(a)
-    if axis is not None:
-        ax = normalize_axis_index(axis, a.ndim)
-        shape = a.shape[:ax] + (min(condition.size, a.shape[ax]),) + a.shape[ax + 1:]
-    else:
-        shape = (min(condition.size, a.size),)
-    indices = min(condition.size, shape[0] if axis is None else shape[ax]) * INTP.itemsize
-    copy = 0 if a.flags.c_contiguous else a.nbytes
-    return build(func, (shape,), (a.dtype,), (a, condition), exact=False,
-                 extra=indices + copy)
+def _masked(func: Any, condition: Any, a: Any, axis: Any, out: Any = None) -> Estimate:
+    """The condition's nonzero count decides the length (counted: exact; object data
+    is taken as all true, a bound); on the way, the indices of the nonzeros, then a
+    take of a C-contiguous `a` (raveled for axis=None: a copy where it is not one), in
+    mode "raise": an out= is written through a buffer."""
+    a, out = as_array(a), out_array(out)
+    before, length, after = split_axis(a, axis)
+    count = count_nonzero(condition)
+    exact = count is not None
+    if count is None:
+        count = min(condition.size, length)
+    elif count and condition.size > length:
+        beyond = np.flatnonzero(plain_array(condition)[length:])
+        if beyond.size:
+            if length == 0:
+                raise IndexError("cannot do a non-empty take from an empty axes.")
+            raise IndexError(f"index {length + int(beyond[0])} is out of bounds for axis "
+                             f"{0 if axis is None else axis} with size {length}")
+    shape = before + (count,) + after
+    copy = 0 if a.flags.c_contiguous else a.size * a.itemsize
+    buffered = math.prod(shape) * a.itemsize if out is not None else 0
+    return build(func, (shape,), (a.dtype,), (a, condition), exact=exact, outs=(out,),
+                 extra=count * INTP.itemsize + copy + buffered)
 
 
 @projects(np.delete, bound=True)
@@ -77,20 +93,6 @@ def delete(func: Any, /, arr: Any, obj: Any, axis: Any = None) -> Estimate:
     a = as_array(arr)
     shape = (a.size,) if axis is None else a.shape
     return build(func, (shape,), (a.dtype,), (a,), exact=False)
-
-
-@projects(np.insert, bound=True)
-def insert(func: Any, /, arr: Any, obj: Any, values: Any, axis: Any = None) -> Estimate:
-    """At most len(values) (or the index count) new entries along the axis."""
-    a, values = as_array(arr), as_array(values)
-    index = np.asarray(obj)
-    added = max(index.size, values.size, 1)
-    if axis is None:
-        shape = (a.size + added,)
-    else:
-        ax = normalize_axis_index(axis, a.ndim)
-        shape = a.shape[:ax] + (a.shape[ax] + added,) + a.shape[ax + 1:]
-    return build(func, (shape,), (a.dtype,), (a, values), exact=False)
 
 
 @projects(np.unique, bound=True)

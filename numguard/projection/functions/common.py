@@ -72,6 +72,21 @@ def nonzero_estimate(func: Any, a: Any) -> Estimate:
     return build(func, ((n,),) * a.ndim, (INTP,) * a.ndim, (a,), exact=count is not None)
 
 
+#: From this size on, NumPy computes `temporary <op> b` in the temporary itself.
+ELIDE_BYTES = 256 * 1024
+
+
+def elides(temporary: np.dtype, nbytes: int, other: Any) -> bool:
+    """NumPy's temporary elision (temp_elide.c): a Python binary operator whose left
+    operand (either one, for commutative operators) is an unreferenced numeric array
+    of at least ELIDE_BYTES runs in place when the other operand casts safely to its
+    dtype (a Python scalar as NumPy's default array of its type: 1.0 is float64)."""
+    if nbytes < ELIDE_BYTES or temporary.kind not in "biufc":
+        return False
+    return bool(np.can_cast(np.asarray(other) if np.ndim(other) == 0 else as_array(other),
+                            temporary, "safe"))
+
+
 def product_dtype(a: Any, b: Any) -> np.dtype:
     return np.multiply(zero(a), zero(b)).dtype
 
@@ -127,7 +142,11 @@ def concat_shape(shapes: list, axis: Any) -> tuple:
     return first[:ax] + (total,) + first[ax + 1:]
 
 
-def join_dtype(arrays: list, dtype: Any) -> np.dtype:
-    if dtype is not None:
-        return np.dtype(dtype)
-    return np.result_type(*arrays)
+def join_dtype(arrays: list, dtype: Any, casting: Any = "same_kind", out: Any = None) -> np.dtype:
+    """The dtype of a join, and NumPy's checks of dtype, out and casting: np.concatenate
+    on zero-size stand-ins of the arrays' dtypes."""
+    stand_ins = [np.empty(0, a.dtype) for a in arrays]
+    if not stand_ins:
+        return np.result_type(*arrays)  # NumPy's own error follows from the shapes
+    target = None if out is None else np.empty(0, out.dtype)
+    return np.concatenate(stand_ins, out=target, dtype=dtype, casting=casting).dtype

@@ -91,7 +91,8 @@ def linspace(func: Any, /, start: Any, stop: Any, num: Any = 50, endpoint: Any =
     est = _spaced(func, start, stop, num, axis, options, samples=1)
     if not retstep:
         return est
-    rest = est.shape[:axis] + est.shape[axis + 1:] if est.shape else ()
+    ax = normalize_axis_index(axis, len(est.shape))
+    rest = est.shape[:ax] + est.shape[ax + 1:]
     if operator.index(num) - (1 if endpoint else 0) <= 0:
         return build(func, (est.shape, ()), (est.dtype, F8), _given_arrays(start, stop),
                      nbytes=est.nbytes, peak=est.peak)
@@ -178,7 +179,8 @@ def tril(func: Any, /, m: Any, k: Any = 0) -> Estimate:
         raise TypeError("tri() missing 1 required positional argument: 'N'")
     rows, cols = (m.shape[0], m.shape[0]) if m.ndim == 1 else m.shape[-2:]
     shape = broadcast_shapes([(rows, cols), m.shape])
-    return build(func, (shape,), (m.dtype,), (m,), extra=rows * cols)
+    dtype = np.where(np.empty(0, bool), np.empty(0, m.dtype), np.zeros(1, m.dtype)).dtype
+    return build(func, (shape,), (dtype,), (m,), extra=rows * cols)  # native byte order
 
 
 @projects(np.packbits)

@@ -8,12 +8,13 @@ import math
 from typing import Any
 
 import numpy as np
+from numpy.lib.array_utils import normalize_axis_tuple
 
 from ..broadcast import broadcast_shapes
 from ..operands import NO_VALUE, WEAK_SCALAR_TYPES, as_array, shape_of, unit
 from ..record import Estimate, build
 from ..registry import projects
-from .common import BOOL, F8, out_array
+from .common import BOOL, F8, elides, out_array
 
 
 def _by_stand_ins(func: Any, operands: dict, options: dict, out: Any = None,
@@ -38,14 +39,12 @@ def around(func: Any, /, a: Any, decimals: Any = 0, out: Any = None) -> Estimate
 @projects(np.clip, delegated=True)
 def clip(func: Any, /, a: Any, a_min: Any = NO_VALUE, a_max: Any = NO_VALUE, out: Any = None,
          *, min: Any = NO_VALUE, max: Any = NO_VALUE, **kwargs: Any) -> Estimate:  # noqa: A002
-    low = a_min if a_min is not NO_VALUE else min
-    high = a_max if a_max is not NO_VALUE else max
-    bounds = {"a_min": low if low is not NO_VALUE else None,
-              "a_max": high if high is not NO_VALUE else None}
-    if bounds["a_min"] is None and bounds["a_max"] is None:
-        raise ValueError("One of max or min must be given")
-    operands = {"a": a, **{k: v for k, v in bounds.items() if v is not None}}
-    options = {k: None for k, v in bounds.items() if v is None}
+    """NumPy's own checks of the bounds (both None is a copy; a_min with min is an
+    error), replayed with the keywords as given."""
+    given = {k: v for k, v in (("a_min", a_min), ("a_max", a_max), ("min", min),
+                               ("max", max)) if v is not NO_VALUE}
+    operands = {"a": a, **{k: v for k, v in given.items() if v is not None}}
+    options = {k: None for k, v in given.items() if v is None}
     return _by_stand_ins(func, operands, {**options, **kwargs}, out)
 
 
@@ -96,23 +95,55 @@ def allclose(func: Any, /, a: Any, b: Any, rtol: Any = 1e-05, atol: Any = 1e-08,
 
 @projects(np.polyval, delegated=True)
 def polyval(func: Any, /, p: Any, x: Any) -> Estimate:
-    """y = y * x + p[i]: the result and one product."""
+    """y = zeros_like(x), then y = y * x + p[i] for each coefficient: the previous y,
+    the product and the sum alive together (the sum computed in the product where
+    NumPy's temporary elision can). The dtypes settle after a step or two: the first
+    three steps decide the peak."""
     p, x = as_array(p), as_array(x)
-    dtype = np.polyval(unit(p, 1), unit(x)).dtype if p.size else x.dtype  # zeros_like(x)
-    return build(func, (x.shape,), (dtype,), (p, x), extra=x.size * dtype.itemsize)
+    if p.ndim == 0:
+        raise TypeError("iteration over a 0-d array")
+    y = np.zeros_like(unit(x))
+    if p.ndim > 1:  # each row of p broadcast against x: three arrays of the result
+        shape = broadcast_shapes([x.shape, p.shape[1:]]) if len(p) else x.shape
+        dtype = np.polyval(unit(p, 1), unit(x)).dtype if len(p) else y.dtype
+        return build(func, (shape,), (dtype,), (p, x),
+                     extra=2 * math.prod(shape) * dtype.itemsize)
+    peak = x.size * y.itemsize
+    for coefficient in p[:3]:
+        product = y * unit(x)
+        total = product + coefficient
+        size = x.size * product.itemsize
+        in_place = elides(product.dtype, size, coefficient) and total.dtype == product.dtype
+        peak = max(peak, x.size * y.itemsize + size + (0 if in_place else x.size * total.itemsize))
+        y = total
+    return build(func, (x.shape,), (y.dtype,), (p, x), peak=peak)
 
 
 @projects(np.gradient, delegated=True)
 def gradient(func: Any, /, f: Any, *varargs: Any, axis: Any = None,
              edge_order: Any = 1) -> Estimate:
-    """One array of f's shape per axis (float64 for integers), plus a slice difference."""
+    """One array of f's shape per axis (float64 for integers: a float64 copy of f
+    first), all kept; each is filled from a slice difference divided by the spacing
+    (the division in the difference where NumPy's temporary elision can)."""
     f = as_array(f)
-    axes = range(f.ndim) if axis is None else ([axis] if np.ndim(axis) == 0 else axis)
-    n = len(list(axes))
+    axes = normalize_axis_tuple(range(f.ndim) if axis is None else axis, f.ndim)
+    if len(varargs) not in (0, len(axes)) and not (len(varargs) == 1
+                                                     and np.ndim(varargs[0]) == 0):
+        raise TypeError("invalid number of arguments")
+    if edge_order > 2:
+        raise ValueError("'edge_order' greater than 2 not supported")
+    for ax in axes:
+        if f.shape[ax] < edge_order + 1:
+            raise ValueError("Shape of array too small to calculate a numerical gradient, "
+                             "at least (edge_order + 1) elements are required.")
+    n = len(axes)
     dtype = f.dtype if f.dtype.kind in "fcmM" else F8
     if dtype.kind == "M":
         dtype = np.dtype(dtype.str.replace("M", "m"))
-    return build(func, (f.shape,) * n, (dtype,) * n, (f,), extra=f.size * dtype.itemsize)
+    each = f.size * dtype.itemsize
+    copy = each if f.dtype.kind not in "fcmM" else 0
+    temporaries = 1 if elides(dtype, each, 2.0) else 2
+    return build(func, (f.shape,) * n, (dtype,) * n, (f,), extra=copy + temporaries * each)
 
 
 @projects(np.trapezoid, delegated=True)

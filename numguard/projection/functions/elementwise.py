@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..broadcast import broadcast_shapes
-from ..operands import WEAK_SCALAR_TYPES, as_array, shape_of, unit
+from ..operands import WEAK_SCALAR_TYPES, as_array, plain_array, shape_of, unit
 from ..record import Estimate, build
 from ..registry import projects
 
@@ -82,6 +82,8 @@ def _scimath(func: Any, operands: dict) -> Estimate:
     here as NumPy decides it, by reductions over the data (min and max, which allocate
     nothing): the projection is exact. For complex and object data both outcomes are
     taken, and the larger result is the projection (a bound)."""
+    operands = {k: x if type(x) in WEAK_SCALAR_TYPES else as_array(x)
+                for k, x in operands.items()}
     shape = broadcast_shapes([shape_of(x) for x in operands.values()])
     choices = []
     converted = 0
@@ -126,16 +128,18 @@ def _outcomes(x: Any, rule: str) -> tuple[list, int]:
 
 
 def _test(x: Any, rule: str) -> bool | None:
-    """NumPy's test on real data, by min and max (NaN compares False either way, as in
-    NumPy's masks); None where it cannot be decided without masks (complex, object)."""
+    """NumPy's test on real data, by fmin and fmax, which skip NaN as NumPy's masks do
+    (NaN < 0 is False); None where it cannot be decided without masks (complex,
+    object)."""
     if x.size == 0:
         return False
     if x.dtype.kind not in "iuf":
         return None
+    x = plain_array(x)
     with np.errstate(all="ignore"):
-        low = np.minimum.reduce(x, axis=None)
+        low = np.fmin.reduce(x, axis=None)
         if rule == "beyond one":
-            return bool(np.maximum.reduce(x, axis=None) > 1 or low < -1)
+            return bool(np.fmax.reduce(x, axis=None) > 1 or low < -1)
         return bool(low < 0)
 
 

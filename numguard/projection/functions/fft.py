@@ -39,15 +39,15 @@ def _step(shape: tuple, dtype: np.dtype, n: Any, axis: Any, kind: str,
     if norm not in _NORMS:
         raise ValueError(f'Invalid norm value {norm}; should be "backward", "ortho" '
                          'or "forward".')
-    if kind == "rfft" and dtype.kind == "c":
-        raise TypeError("ufunc 'rfft_n_even' not supported for the input types, and the "
-                        "inputs could not be safely coerced to any supported types")
     ax = normalize_axis_index(axis, len(shape))
     if n is None:
         n = 2 * (shape[ax] - 1) if kind == "irfft" else shape[ax]
     n = operator.index(n)
     if n < 1:
         raise ValueError(f"Invalid number of FFT data points ({n}) specified.")
+    if kind == "rfft" and dtype.kind == "c":
+        raise TypeError("ufunc 'rfft_n_even' not supported for the input types, and the "
+                        "inputs could not be safely coerced to any supported types")
     reads, writes = _loop_dtypes(dtype, kind == "rfft", kind == "irfft")
     length = n // 2 + 1 if kind == "rfft" else n
     cast = math.prod(shape) * reads.itemsize if dtype != reads else 0

@@ -47,15 +47,12 @@ def histogram(func: Any, /, a: Any, bins: Any = 10, range: Any = None,  # noqa: 
     (a copy of non-contiguous data)."""
     a = as_array(a)
     n = _bin_count(bins)
-    if density:
-        dtype = F8
-    elif weights is None:
-        dtype = INTP
-    else:
-        dtype = as_array(weights).dtype
+    counted = INTP if weights is None else as_array(weights).dtype
+    dtype = np.result_type(counted, F8) if density else counted  # n / diff(edges, float)
     edges = (np.asarray(bins).dtype if _given_edges(bins) or np.ndim(bins) == 1
              else _edge_dtype(a))
-    ravel = 0 if a.flags.c_contiguous else a.nbytes
+    # bool data is counted as uint8 (a copy); the data raveled (a copy where needed)
+    ravel = (0 if a.flags.c_contiguous else a.nbytes) + (a.size if a.dtype == bool else 0)
     block = min(a.size, _BLOCK) * (3 * 8 + 2)
     counts = n * dtype.itemsize
     edge_bytes = 0 if _given_edges(bins) else (n + 1) * edges.itemsize
@@ -106,17 +103,21 @@ def _histogramdd(func: Any, samples: list, dims: int, bins: Any, limits: Any,
     padded = math.prod(n + 2 for n in counts)
     n_samples = max((s.shape[0] if s.ndim else 1) for s in samples)
     stacked = np.result_type(*samples) if len(samples) > 1 else samples[0].dtype
-    edge = stacked.newbyteorder("=") if stacked.kind == "f" else F8
-    limits = (None,) * dims if limits is None else limits  # a given range: float64 edges
-    dtypes = [F8] + [np.asarray(b).dtype if np.ndim(b) == 1 else F8 if r is not None else edge
-                     for b, r in zip(bins, limits)]
+    # linspace of the data's min and max keeps a float type; ints, no data (0 and 1) and
+    # a given range (Python numbers) give float64
+    edge = stacked.newbyteorder("=") if stacked.kind == "f" and n_samples else F8
+    limits = (None,) * dims if limits is None else limits
+    edge_dtypes = [np.asarray(b).dtype if np.ndim(b) == 1 else F8 if r is not None else edge
+                   for b, r in zip(bins, limits)]
+    # density divides the float64 counts by each axis' edge differences
+    dtypes = [np.result_type(F8, *edge_dtypes) if density else F8] + edge_dtypes
     edge_bytes = sum(0 if _given_edges(b) else (n + 1) * d.itemsize
                      for b, n, d in zip(bins, counts, dtypes[1:]))
     copy = n_samples * dims * stacked.itemsize if len(samples) > 1 else 0
     work = n_samples * 8 * (dims + 1) + padded * 8 + copy
     edges = tuple((n + 1,) for n in counts)
     # density divides into new arrays: the counts are then their own (unpadded)
-    held = math.prod(counts) * 8 if density else padded * 8
+    held = math.prod(counts) * dtypes[0].itemsize if density else padded * 8
     return build(func, (tuple(counts), *edges), tuple(dtypes), tuple(samples),
                  nbytes=held + edge_bytes, extra=work + (padded * 8 if density else 0))
 

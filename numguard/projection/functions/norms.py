@@ -40,6 +40,7 @@ def norm(func: Any, /, x: Any, ord: Any = None, axis: Any = None,  # noqa: A002
         axes = tuple(range(x.ndim))
     else:
         axes = normalize_axis_tuple(axis if isinstance(axis, tuple) else (axis,), x.ndim)
+    _check_minimum(x.shape, ord, axes)
     if keepdims:
         shape = tuple(1 if i in axes else n for i, n in enumerate(x.shape))
     else:
@@ -47,6 +48,18 @@ def norm(func: Any, /, x: Any, ord: Any = None, axis: Any = None,  # noqa: A002
     result = math.prod(shape) * dtype.itemsize
     return build(func, (shape,), (dtype,), (x,),
                  peak=copy + _work(x, ord, axis, axes, work, bool(copy)) + result)
+
+
+def _check_minimum(shape: tuple, ord: Any, axes: tuple) -> None:
+    """The orders that end in a minimum (-inf of vectors; -1, -inf, -2 of matrices)
+    raise NumPy's error where that minimum is over nothing."""
+    lengths = [shape[i] for i in axes]
+    empty = (len(axes) == 1 and ord == -_INF and lengths[0] == 0) or (len(axes) == 2 and (
+        (ord == -1 and lengths[1] == 0) or (ord == -_INF and lengths[0] == 0)
+        or (ord == -2 and 0 in lengths)))
+    if empty:
+        raise ValueError("zero-size array to reduction operation minimum which has no "
+                         "identity")
 
 
 def _work(x: Any, ord: Any, axis: Any, axes: tuple, work: np.dtype, copied: bool) -> int:

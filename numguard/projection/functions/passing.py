@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..operands import as_array
+from ..operands import as_array, plain_array
 from ..record import Estimate, build
 from ..registry import projects
 from .common import INTP, VOID
@@ -22,7 +22,7 @@ _VIEWS = ("transpose swapaxes moveaxis rollaxis squeeze expand_dims atleast_1d a
           "split array_split hsplit vsplit dsplit unstack "
           "lib.stride_tricks.sliding_window_view").split()
 _NOTHING = ("shape ndim size result_type can_cast min_scalar_type common_type iscomplexobj "
-            "isrealobj shares_memory may_share_memory einsum_path place put putmask "
+            "isrealobj shares_memory may_share_memory einsum_path place putmask "
             "put_along_axis fill_diagonal array2string array_repr array_str").split()
 
 
@@ -128,6 +128,27 @@ def copyto(func: Any, /, dst: Any, src: Any, casting: Any = "same_kind",
     stand = source if type(source) in (int, float, complex) else np.empty((), source.dtype)
     mask = True if where is True else np.empty((), as_array(where).dtype)
     func(np.empty((), dst.dtype), stand, casting=casting, where=mask)
+    return build(func, (), ())
+
+
+@projects(np.put, answer_only=True)
+def put(func: Any, /, a: Any, ind: Any, v: Any, mode: Any = "raise") -> Estimate:
+    """Writes into a: nothing new. NumPy's checks: a is an array that can be written,
+    some indices into an empty one, indices out of bounds in mode "raise"."""
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"argument 1 must be numpy.ndarray, not {type(a)}")
+    if mode not in ("raise", "wrap", "clip", 0, 1, 2):
+        raise ValueError("clipmode must be one of 'clip', 'raise', or 'wrap'")
+    if not a.flags.writeable:
+        raise ValueError("put: output array is read-only")
+    index = plain_array(ind)
+    if index.size and np.size(v) and a.size == 0:
+        raise IndexError("cannot replace elements of an empty array")
+    if index.size and np.size(v) and mode in ("raise", 0) and index.dtype.kind in "iu":
+        low, high = int(np.min(index)), int(np.max(index))
+        if low < -a.size or high >= a.size:
+            raise IndexError(f"index {high if high >= a.size else low} is out of bounds for "
+                             f"axis 0 with size {a.size}")
     return build(func, (), ())
 
 

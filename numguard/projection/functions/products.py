@@ -10,7 +10,7 @@ import numpy as np
 from numpy.lib.array_utils import normalize_axis_index
 
 from ..broadcast import broadcast_shapes
-from ..operands import as_array
+from ..operands import as_array, quiet
 from ..record import Estimate, build
 from ..registry import projects
 from ..ufunc_call import project_call
@@ -173,9 +173,14 @@ def einsum(func: Any, /, *operands: Any, out: Any = None, optimize: Any = False,
             elif n != known and n != 1:
                 raise ValueError(f"size of label '{letter}' does not match")
     shape = tuple(sizes[c] for c in output)
-    stand_ins = [np.empty((0,) * op.ndim, op.dtype) for op in arrays]
+    casting = kwargs.get("casting", "safe")
+    target = kwargs.get("dtype") if out is None else out.dtype
+    # a complex operand NumPy casts to a real dtype unsafely warns: a real stand-in
+    # resolves the same dtype quietly (other castings refuse it, warning-free)
+    stand_ins = [np.empty((0,) * op.ndim, quiet(op.dtype, target) if casting == "unsafe"
+                          and target is not None else op.dtype) for op in arrays]
     dtype = np.einsum(f"{inputs}->{output}", *stand_ins, dtype=kwargs.get("dtype"),
-                      casting=kwargs.get("casting", "safe")).dtype
+                      casting=casting).dtype
     if out is not None:
         dtype = out.dtype
     if len(arrays) == 1 and out is None and set(output) == set(inputs):
@@ -211,9 +216,43 @@ def correlate(func: Any, /, a: Any, v: Any, mode: Any = "valid") -> Estimate:
 
 
 def _convolve(func: Any, a: Any, v: Any, mode: Any) -> Estimate:
+    """NumPy's correlate in C: both operands as C-contiguous 1-d arrays of the common
+    type (copies where they are not: convolve's reversed v always is one), np.correlate
+    conjugates complex v (a new array, the cast copy freed before the result)."""
+    convolving = func.__name__ == "convolve"
     a, v = as_array(a), as_array(v)
-    n, m = a.size, v.size
-    if n == 0 or m == 0:
-        raise ValueError("empty input")
-    length = {"full": n + m - 1, "same": max(n, m), "valid": max(n, m) - min(n, m) + 1}[mode]
-    return build(func, ((length,),), (dot_dtype(a, v),), (a, v))
+    if convolving:  # np.array(x, ndmin=1), then the longer one first
+        a, v = (a.reshape(1) if a.ndim == 0 else a), (v.reshape(1) if v.ndim == 0 else v)
+        if a.ndim == 1 and v.ndim == 1 and a.size == 0:
+            raise ValueError("a cannot be empty")
+        if a.ndim == 1 and v.ndim == 1 and v.size == 0:
+            raise ValueError("v cannot be empty")
+        if a.ndim == 1 and v.ndim == 1 and v.size > a.size:
+            a, v = v, a
+    for x in (a, v):
+        if x.ndim > 1:
+            raise ValueError("object too deep for desired array")
+        if x.ndim < 1:
+            raise ValueError("object of too small depth for desired array")
+    if not convolving and a.size == 0:
+        raise ValueError("first array argument cannot be empty")
+    if not convolving and v.size == 0:
+        raise ValueError("second array argument cannot be empty")
+    # the common type and NumPy's checks of `mode`, on one-element stand-ins
+    dtype = func(np.ones(1, a.dtype), np.ones(1, v.dtype), mode).dtype
+    n, m = max(a.size, v.size), min(a.size, v.size)
+    length = {0: n - m + 1, 1: n, 2: n + m - 1}[_MODES.get(mode, mode)]
+    reversed_v = convolving and v.size > 1
+    copy_a = a.size * dtype.itemsize if a.dtype != dtype or not a.flags.c_contiguous else 0
+    copy_v = v.size * dtype.itemsize if (v.dtype != dtype or not v.flags.c_contiguous
+                                         or reversed_v) else 0
+    result = length * dtype.itemsize
+    if not convolving and dtype.kind == "c":
+        conjugate = v.size * dtype.itemsize
+        peak = copy_a + max(copy_v + conjugate, conjugate + result)
+    else:
+        peak = copy_a + copy_v + result
+    return build(func, ((length,),), (dtype,), (a, v), peak=peak)
+
+
+_MODES = {"valid": 0, "same": 1, "full": 2}

@@ -18,13 +18,14 @@ but one): a bound.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_tuple
 
 from ..ndarray_methods import reshape_copies
-from ..operands import as_array, unit
+from ..operands import as_array, plain_array, unit
 from ..record import Estimate
 from ..registry import projects
 from .common import INTP
@@ -58,7 +59,19 @@ def _quantile_reduced(func: Any, a: Any, q: Any, axis: Any, out: Any, method: An
     options: dict = {"method": method}
     if weights is not None:
         options["weights"] = np.ones_like(unit(weights, np.ndim(a)))
-    return reduced(func, a, axis, out, keepdims, options, q=q)
+    r = reduced(func, a, axis, out, keepdims, options, q=q)
+    x = r.a
+    if func in (np.quantile, np.percentile) and r.length == 0 and math.prod(r.shape):
+        # taking the quantiles' positions (the nan* forms answer NaN instead)
+        raise IndexError("cannot do a non-empty take from an empty axes.")
+    if (out is None and np.ndim(q) == 0 and len(r.axes) == x.ndim and x.size
+            and x.dtype.kind in "fc" and r.dtype != x.dtype
+            and np.isnan(np.maximum.reduce(plain_array(x), axis=None))):
+        # a NaN in the data: a 0-d result is then the partitioned data's last element,
+        # of the data's own dtype (the data decides; max propagates NaN, allocates
+        # nothing)
+        return r._replace(dtype=x.dtype.newbyteorder("="))
+    return r
 
 
 def _joined(a: Any, axis: Any) -> int:

@@ -10,7 +10,8 @@ import numpy as np
 from numpy.lib.array_utils import normalize_axis_index
 
 from ..broadcast import broadcast_shapes
-from ..operands import as_array, plain_array
+from ..operands import as_array, plain_array, split_axis
+from ..ndarray_selection import searchsorted_copies
 from ..record import Estimate, build
 from ..registry import projects
 from .common import BOOL, INTP, F8, out_array, shape_arg, void
@@ -63,11 +64,10 @@ def lexsort(func: Any, /, keys: Any, axis: Any = -1) -> Estimate:
 def take(func: Any, /, a: Any, indices: Any, axis: Any = None, out: Any = None,
          mode: Any = "raise") -> Estimate:
     a, indices, out = as_array(a), as_array(indices), out_array(out)
-    if axis is None:
-        shape = indices.shape
-    else:
-        ax = normalize_axis_index(axis, a.ndim)
-        shape = a.shape[:ax] + indices.shape + a.shape[ax + 1:]
+    before, length, after = split_axis(a, axis)
+    shape = before + indices.shape + after
+    if length == 0 and math.prod(shape):
+        raise IndexError("cannot do a non-empty take from an empty axes.")
     # PyArray_TakeFrom reads a C-contiguous a (a copy of any other), and writes a
     # buffer first where out= may overlap it or mode is "raise"
     copy = 0 if a.flags.c_contiguous else a.nbytes
@@ -107,8 +107,12 @@ def linalg_diagonal(func: Any, x: Any, /, *, offset: Any = 0) -> Estimate:
 
 @projects(np.searchsorted)
 def searchsorted(func: Any, /, a: Any, v: Any, side: Any = "left", sorter: Any = None) -> Estimate:
-    a, v = as_array(a), as_array(v)
-    return build(func, (v.shape,), (INTP,), (a, v))
+    a, values = as_array(a), as_array(v)
+    if a.ndim != 1:
+        raise ValueError("object too deep for desired array" if a.ndim > 1 else
+                         "object of too small depth for desired array")
+    return build(func, (values.shape,), (INTP,), (a, values),
+                 extra=searchsorted_copies(a, v, sorter))
 
 
 @projects(np.interp)
@@ -118,6 +122,15 @@ def interp(func: Any, /, x: Any, xp: Any, fp: Any, left: Any = None, right: Any 
     in float64 or complex128, casting safely (float128 data is refused)."""
     x, xp, fp = as_array(x), as_array(xp), as_array(fp)
     dtype = np.dtype(np.complex128) if fp.dtype.kind == "c" else F8
+    if period is not None and period == 0:
+        raise ValueError("period must be a non-zero value")
+    if xp.ndim != 1 or fp.ndim != 1:
+        raise ValueError("object too deep for desired array" if max(xp.ndim, fp.ndim) > 1
+                         else "object of too small depth for desired array")
+    if fp.size != xp.size:
+        raise ValueError("fp and xp are not of the same length.")
+    if xp.size == 0:
+        raise ValueError("array of sample points is empty")
     copies = 0
     for value, target in ((x, F8), (xp, F8), (fp, dtype)):
         if not np.can_cast(value.dtype, target, "safe"):
@@ -134,8 +147,27 @@ def interp(func: Any, /, x: Any, xp: Any, fp: Any, left: Any = None, right: Any 
 
 @projects(np.digitize)
 def digitize(func: Any, /, x: Any, bins: Any, right: Any = False) -> Estimate:
-    x = as_array(x)
-    return build(func, (x.shape,), (INTP,), (x, as_array(bins)))
+    """np.digitize: bins checked for monotonicity as contiguous float64 (a copy,
+    cast safely: float128 bins are refused), then searchsorted of x in bins, or in
+    bins reversed (a copy) and subtracted from len(bins) (a new array) for
+    decreasing bins (their first and last elements tell)."""
+    x, edges = as_array(x), as_array(bins)
+    if x.dtype.kind == "c":
+        raise TypeError("x may not be complex")
+    if edges.ndim != 1:
+        raise ValueError("object too deep for desired array" if edges.ndim > 1 else
+                         "object of too small depth for desired array")
+    if not np.can_cast(edges.dtype, F8, "safe"):
+        raise TypeError(f"Cannot cast array data from {edges.dtype!r} to {F8!r} according "
+                        "to the rule 'safe'")
+    checked = edges.size * F8.itemsize if edges.dtype != F8 or not edges.flags.c_contiguous \
+        else 0
+    ends = plain_array(edges)[[0, -1]] if edges.size > 1 else None
+    decreasing = ends is not None and bool(ends[0] > ends[-1])  # two elements read
+    search = searchsorted_copies(edges[::-1] if decreasing else edges, x, None)
+    result = x.size * INTP.itemsize
+    return build(func, (x.shape,), (INTP,), (x, edges),
+                 peak=max(checked, search + result, 2 * result if decreasing else 0))
 
 
 @projects(np.isin)
@@ -233,22 +265,50 @@ def ravel_multi_index(func: Any, /, multi_index: Any, dims: Any, mode: Any = "ra
 
 @projects(np.ediff1d)
 def ediff1d(func: Any, /, ary: Any, to_end: Any = None, to_begin: Any = None) -> Estimate:
+    """ary raveled (a copy where it is not C-contiguous), then ary[1:] - ary[:-1]: in
+    the subtraction's dtype, or, with to_begin or to_end, written into an array of
+    ary's own dtype (those must cast to it, same_kind)."""
     a = as_array(ary)
     n = max(a.size - 1, 0)
-    for extra in (to_end, to_begin):
+    pair = np.zeros(2, a.dtype)
+    dtype = np.subtract(pair[1:], pair[:-1]).dtype  # NumPy's error for bool data
+    for name, extra in (("to_begin", to_begin), ("to_end", to_end)):
         if extra is not None:
+            if not np.can_cast(np.asanyarray(extra), a.dtype, casting="same_kind"):
+                raise TypeError(f"dtype of `{name}` must be compatible with input `ary` "
+                                "under the `same_kind` rule.")
             n += np.size(extra)
-    return build(func, ((n,),), (a.dtype,), (a,))
+            dtype = a.dtype
+    ravel = 0 if a.flags.c_contiguous else a.size * a.itemsize
+    return build(func, ((n,),), (dtype,), (a,), extra=ravel)
 
 
 @projects(np.bincount)
 def bincount(func: Any, x: Any, /, weights: Any = None, minlength: Any = 0) -> Estimate:
-    """max(minlength, max(x) + 1) counts; max(x) is one pass over x that allocates
-    nothing, so the projection is exact."""
+    """max(minlength, max(x) + 1) counts (intp, or float64 with weights; an empty x
+    gives intp zeros either way); max(x) is one pass over x that allocates nothing,
+    so the projection is exact. x and the weights are read as contiguous intp and
+    float64 (copies where they are not)."""
     x = as_array(x)
+    w = None if weights is None else as_array(weights)
+    for v in (x,) if w is None else (x, w):
+        if v.ndim > 1:
+            raise ValueError("object too deep for desired array")
+        if v.ndim < 1:
+            raise ValueError("object of too small depth for desired array")
+    # NumPy's casts and its checks of minlength, on stand-ins of x's size (at most 1)
+    np.bincount(np.zeros(min(x.size, 1), x.dtype), minlength=minlength,
+                weights=None if w is None else np.zeros(min(x.size, 1), w.dtype))
+    if w is not None and w.size != x.size:
+        raise ValueError("The weights and list don't have the same length.")
+    copies = x.size * INTP.itemsize if x.dtype != INTP or not x.flags.c_contiguous else 0
     if x.size == 0:
-        n = operator.index(minlength)
-    else:
-        n = max(operator.index(minlength), int(x.max()) + 1)
-    dtype = F8 if weights is not None else INTP
-    return build(func, ((n,),), (dtype,), (x,))
+        return build(func, ((operator.index(minlength),),), (INTP,), (x,), extra=copies)
+    data = plain_array(x)
+    if int(data.min()) < 0:
+        raise ValueError("'list' argument must have no negative elements")
+    n = max(operator.index(minlength), int(data.max()) + 1)
+    if w is not None and (w.dtype != F8 or not w.flags.c_contiguous):
+        copies += w.size * F8.itemsize
+    dtype = F8 if w is not None else INTP
+    return build(func, ((n,),), (dtype,), (x,), extra=copies)

@@ -76,10 +76,11 @@ def arange(func: Any, start_or_stop: Any, /, stop: Any = None, step: Any = 1, *,
 @projects(np.frombuffer)
 def frombuffer(func: Any, /, buffer: Any, dtype: Any = None, count: Any = -1, offset: Any = 0,
                *, like: Any = None) -> Estimate:
-    """A view of the buffer: no new bytes."""
-    kind = np.dtype(float if dtype is None else dtype)
-    n = count if count >= 0 else (memoryview(buffer).nbytes - offset) // max(kind.itemsize, 1)
-    return build(func, ((n,),), (kind,), view=True)
+    """A view of the buffer: no new bytes. NumPy itself makes the view here (nothing
+    is allocated), so its checks of size, offset and count are its own."""
+    view = np.frombuffer(buffer, dtype=float if dtype is None else dtype, count=count,
+                         offset=offset)
+    return build(func, (view.shape,), (view.dtype,), view=True)
 
 
 @projects(np.fromfile)
