@@ -125,9 +125,11 @@ def _replay(ufunc: np.ufunc, inputs: tuple, outs: tuple, kwargs: dict) -> tuple:
         stand_ins, out = _no_discarding_casts(ufunc, inputs, outs, stand_ins, out, options)
     if any(o is not None for o in out):
         options["out"] = out
-    if _masked_out(kwargs):
+    if _masked_out(kwargs) and "out" not in options and all(
+            type(v) in WEAK_SCALAR_TYPES for v in inputs):
+        # only an all-scalar replay runs a loop (any array stand-in has no elements)
         options["where"] = False
-        options.setdefault("out", None)  # NumPy warns of where without out
+        options["out"] = (None,) * ufunc.nout  # NumPy warns of where without out
     with np.errstate(all="ignore"):
         try:
             result = ufunc(*stand_ins, **options)

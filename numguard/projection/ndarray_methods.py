@@ -40,7 +40,7 @@ from numpy.lib.array_utils import normalize_axis_index
 
 from . import ndarray_selection as selection
 from .indexing import getitem, getitem_rejects
-from .operands import discards_imaginary, gather_exact, quiet, split_axis
+from .operands import arg_copy, discards_imaginary, gather_exact, quiet, split_axis
 from .record import Estimate, build
 from .ufunc_arguments import check_order
 
@@ -283,7 +283,10 @@ def resize(a: np.ndarray, /, *new_shape: Any, refcheck: Any = True) -> Estimate 
 def argsort(
     a: np.ndarray, /, axis: Any = -1, kind: Any = None, order: Any = None, *, stable: Any = None
 ) -> Estimate:
-    return build(_ndarray.argsort, (_sort_shape(a, axis),), (_INTP,), (a,))
+    # axis=None ravels a (a copy where it has several axes and is not C-contiguous)
+    ravel = a.size * a.itemsize if axis is None and a.ndim > 1 and not a.flags.c_contiguous \
+        else 0
+    return build(_ndarray.argsort, (_sort_shape(a, axis),), (_INTP,), (a,), extra=ravel)
 
 
 def argpartition(
@@ -317,7 +320,10 @@ def argmin(a: np.ndarray, /, axis: Any = None, out: Any = None, *,
 
 
 def _arg_reduce(func: Any, a: np.ndarray, axis: Any, out: Any, keepdims: Any) -> Estimate | None:
-    if out is not None:
+    """An intp result; on the way, PyArray_ArgMax's C-contiguous copy of `a` raveled,
+    or with the axis moved last, where that is not one (also with out=)."""
+    copy = arg_copy(a, axis)
+    if out is not None and not copy:
         return None
     if split_axis(a, axis)[1] == 0:
         raise ValueError("attempt to get argmax of an empty sequence")
@@ -331,7 +337,8 @@ def _arg_reduce(func: Any, a: np.ndarray, axis: Any, out: Any, keepdims: Any) ->
             shape = a.shape[:ax] + (1,) + a.shape[ax + 1 :]
         else:
             shape = a.shape[:ax] + a.shape[ax + 1 :]
-    return build(func, (shape,), (_INTP,), (a,))
+    return build(func, (shape,), (_INTP,), (a,), extra=copy,
+                 outs=None if out is None else (out,))
 
 
 def dot(a: np.ndarray, other: Any, /, out: Any = None) -> Estimate | None:

@@ -33,7 +33,13 @@ def take(
     # mode="raise" copies into a buffer before writing out (so out is untouched on error);
     # PyArray_TakeFrom reads a C-contiguous a: a copy of any other
     return build(_ndarray.take, (shape,), (a.dtype,), (a, index), exact=gather_exact(a.dtype),
-                 extra=_contiguous_copy(a))
+                 extra=_contiguous_copy(a) + index_copy(index))
+
+
+def index_copy(indices: Any) -> int:
+    """The C-contiguous intp copy PyArray_TakeFrom makes of other indices."""
+    index = np.asarray(indices)
+    return 0 if index.dtype == _INTP and index.flags.c_contiguous else index.size * 8
 
 
 def _contiguous_copy(a: np.ndarray) -> int:

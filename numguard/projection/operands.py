@@ -143,3 +143,14 @@ def repeat_copies(a: Any, counts: Any) -> int:
     copy = 0 if a.flags.c_contiguous else a.size * a.itemsize
     return copy + (counts.size * np.dtype(np.intp).itemsize if counts.size > 1 and (
         counts.dtype != np.intp or not counts.flags.c_contiguous) else 0)
+
+
+def arg_copy(a: Any, axis: Any) -> int:
+    """Bytes of the copy PyArray_ArgMax makes: of a raveled, or with `axis` moved last,
+    where that is not C-contiguous (a view of `a` answers: no data is copied)."""
+    if a.ndim == 0:
+        return 0
+    if axis is None:
+        return 0 if a.flags.c_contiguous else a.nbytes
+    moved = np.moveaxis(a, normalize_axis_index(axis, a.ndim), -1)
+    return 0 if moved.flags.c_contiguous else a.nbytes

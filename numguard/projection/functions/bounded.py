@@ -88,11 +88,55 @@ def _masked(func: Any, condition: Any, a: Any, axis: Any, out: Any = None) -> Es
                  extra=count * INTP.itemsize + copy + buffered)
 
 
-@projects(np.delete, bound=True)
+@projects(np.delete)
 def delete(func: Any, /, arr: Any, obj: Any, axis: Any = None) -> Estimate:
+    """NumPy's delete, counted: a slice or one index (copies of the kept pieces), or
+    a boolean mask or indices (their distinct valid ones: a mask of the axis, then a
+    boolean selection, through nonzero indices where arr has several axes). axis=None
+    works on arr raveled (a copy where it is not C-contiguous)."""
     a = as_array(arr)
-    shape = (a.size,) if axis is None else a.shape
-    return build(func, (shape,), (a.dtype,), (a,), exact=False)
+    shape, ravel = a.shape, 0
+    if axis is None:
+        if a.ndim != 1:
+            shape, ravel = (a.size,), 0 if a.flags.c_contiguous else a.size * a.itemsize
+        ax = len(shape) - 1
+    else:
+        ax = normalize_axis_index(axis, a.ndim)
+    n = shape[ax]
+    mask = 0
+    if isinstance(obj, slice):
+        start, stop, step = obj.indices(n)
+        gone = len(range(start, stop, step))
+        mask = stop - start if gone > 0 and abs(step) != 1 else 0
+    else:
+        index = obj if isinstance(obj, (int, np.integer)) and not isinstance(obj, bool) else (
+            np.asarray(obj))
+        if np.ndim(index) == 0 or (index.size == 1 and index.dtype.kind in "ui"):
+            value = int(index if np.ndim(index) == 0 else index.reshape(-1)[0])
+            if value < -n or value >= n:
+                raise IndexError(f"index {value} is out of bounds for axis {ax} with size {n}")
+            gone = 1
+        elif index.dtype == bool:
+            if index.shape != (n,):
+                raise ValueError("boolean array argument obj to delete must be one "
+                                 f"dimensional and match the axis length of {n}")
+            gone, mask = count_nonzero(index), n
+        else:
+            gone, mask = _distinct(index.astype(INTP) if index.size == 0 else index, n), n
+    kept = shape[:ax] + (n - gone,) + shape[ax + 1:]
+    selection = (n - gone) * INTP.itemsize if mask and len(shape) > 1 else 0
+    return build(func, (kept,), (a.dtype,), (a,), extra=ravel + mask + selection)
+
+
+def _distinct(index: np.ndarray, n: int) -> int:
+    """How many entries `keep[index] = False` clears (NumPy's own errors first)."""
+    if index.dtype.kind not in "iu" and index.size:
+        raise IndexError("arrays used as indices must be of integer (or boolean) type")
+    values = plain_array(index).reshape(-1)
+    if values.size and (int(values.min()) < -n or int(values.max()) >= n):
+        bad = int(values.min()) if int(values.min()) < -n else int(values.max())
+        raise IndexError(f"index {bad} is out of bounds for axis 0 with size {n}")
+    return int(np.unique(values % n).size) if n else 0
 
 
 @projects(np.unique, bound=True)
@@ -101,7 +145,7 @@ def unique(func: Any, /, ar: Any, return_index: Any = False, return_inverse: Any
            sorted: Any = True) -> Estimate:  # noqa: A002 - NumPy's name
     """At most every element is distinct (plus the sorted copy)."""
     a = as_array(ar)
-    n = a.size
+    n = a.size if axis is None else a.shape[normalize_axis_index(axis, a.ndim)]  # rows
     shapes, dtypes = [(n,) if axis is None else a.shape], [a.dtype]
     for flag, wanted in (("index", return_index), ("inverse", return_inverse),
                          ("counts", return_counts)):

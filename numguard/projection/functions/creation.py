@@ -71,7 +71,10 @@ def eye(func: Any, /, N: Any, M: Any = None, k: Any = 0, dtype: Any = float,  # 
 @projects(np.tri)
 def tri(func: Any, /, N: Any, M: Any = None, k: Any = 0, dtype: Any = float, *,  # noqa: N803
         like: Any = None) -> Estimate:
-    return _created(func, (N, N if M is None else M), dtype)
+    """greater_equal.outer of two aranges (a boolean (N, M)), cast to dtype (a copy)."""
+    est = _created(func, (N, N if M is None else M), dtype)
+    mask = math.prod(est.shape)
+    return est if est.dtype == bool else est._replace(temporaries=mask)
 
 
 def _created(func: Any, shape: tuple, dtype: Any) -> Estimate:

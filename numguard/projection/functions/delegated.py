@@ -14,7 +14,7 @@ from ..broadcast import broadcast_shapes
 from ..operands import NO_VALUE, WEAK_SCALAR_TYPES, as_array, shape_of, unit
 from ..record import Estimate, build
 from ..registry import projects
-from .common import BOOL, F8, elides, out_array
+from .common import BOOL, ELIDE_BYTES, F8, elides, out_array
 
 
 def _by_stand_ins(func: Any, operands: dict, options: dict, out: Any = None,
@@ -33,7 +33,11 @@ def _by_stand_ins(func: Any, operands: dict, options: dict, out: Any = None,
 
 @projects(np.around, np.round, delegated=True)
 def around(func: Any, /, a: Any, decimals: Any = 0, out: Any = None) -> Estimate:
-    return _by_stand_ins(func, {"a": a}, {"decimals": decimals}, out)
+    """Complex data: a copy, whose real and imaginary parts are rounded one at a time
+    into a new array of the part's size, then set back."""
+    est = _by_stand_ins(func, {"a": a}, {"decimals": decimals}, out)
+    x = as_array(a)
+    return est._replace(temporaries=x.size * x.itemsize // 2) if x.dtype.kind == "c" else est
 
 
 @projects(np.clip, delegated=True)
@@ -50,6 +54,7 @@ def clip(func: Any, /, a: Any, a_min: Any = NO_VALUE, a_max: Any = NO_VALUE, out
 
 @projects(np.fix, np.isneginf, np.isposinf, delegated=True)
 def fix(func: Any, /, x: Any, out: Any = None) -> Estimate:
+    """fix: in place in its result (measured); isneginf/isposinf: two masks."""
     return _by_stand_ins(func, {"x": x}, {}, out, temporaries=0 if func is np.fix else 0.25)
 
 
@@ -60,30 +65,56 @@ def angle(func: Any, /, z: Any, deg: Any = False) -> Estimate:
 
 @projects(np.isreal, np.sinc, delegated=True)
 def isreal(func: Any, /, x: Any) -> Estimate:
-    return _by_stand_ins(func, {"x": x}, {}, temporaries=0.125 if func is np.isreal else 2)
+    """isreal: imag(x) == 0 (imag of real data is a new array of zeros); sinc:
+    y = pi * where(x == 0, 1e-20, x), then sin(y) / y: two more arrays of the result."""
+    est = _by_stand_ins(func, {"x": x}, {})
+    a = as_array(x)
+    if func is np.sinc:
+        return est._replace(temporaries=2 * est.nbytes)
+    return est._replace(temporaries=0 if a.dtype.kind == "c" else a.size * a.itemsize)
 
 
 @projects(np.isclose, delegated=True)
 def isclose(func: Any, /, a: Any, b: Any, rtol: Any = 1e-05, atol: Any = 1e-08,
             equal_nan: Any = False) -> Estimate:
-    """b cast to a float type (a copy of non-float b), a - b and its absolute value
-    (both alive for complex data), |b|, and one mask at the worst step (the rest is
-    computed in place by NumPy's temporary elision)."""
+    """b as a float type (a copy of non-float b, kept), then the worst of: a - b and
+    its absolute value (in place where NumPy's elision can); that and |b| with
+    rtol * |b| (a new array where the product cannot be computed in place: float32
+    data times the float64 rtol); that, the tolerance and two masks."""
     est = _by_stand_ins(func, {"a": a, "b": b}, {"rtol": rtol, "atol": atol,
                                                   "equal_nan": equal_nan})
     x = a if type(a) in WEAK_SCALAR_TYPES else as_array(a)
     y = b if type(b) in WEAK_SCALAR_TYPES else as_array(b)
-    size = est.result_size
-    if type(y) in WEAK_SCALAR_TYPES or y.dtype.kind == "m":
+    n = est.result_size
+    if type(x) in WEAK_SCALAR_TYPES and type(y) in WEAK_SCALAR_TYPES:
         return est
+    if type(y) in WEAK_SCALAR_TYPES or y.dtype.kind == "m":  # a scalar b: float(b)
+        if type(y) not in WEAK_SCALAR_TYPES:
+            return est
+        difference = np.result_type(x, y)
+        absolute = n * _real(difference).itemsize
+        return est._replace(temporaries=max(n * difference.itemsize + _new_absolute(
+            difference, n), absolute + n))
     floated = np.result_type(y, 1.0)
     cast = y.size * floated.itemsize if floated != y.dtype else 0
-    common = np.result_type(x, floated) if type(x) not in WEAK_SCALAR_TYPES else np.result_type(
-        x, y)
-    real = np.empty(0, common).real.dtype if common.kind == "c" else common
-    differences = size * (common.itemsize + (real.itemsize if common.kind == "c" else 0))
-    magnitudes = y.size * (np.empty(0, floated).real.dtype.itemsize)
-    return est._replace(temporaries=cast + differences + magnitudes + size)
+    difference = np.result_type(x, floated)
+    absolute = n * _real(difference).itemsize
+    magnitude = y.size * _real(floated).itemsize
+    in_place = elides(_real(floated), magnitude, rtol)
+    worst = max(n * difference.itemsize + _new_absolute(difference, n),
+                absolute + magnitude * (1 if in_place else 2), absolute + magnitude + 2 * n)
+    return est._replace(temporaries=cast + worst)
+
+
+def _new_absolute(dtype: np.dtype, n: int) -> int:
+    """Bytes abs(x - y) adds: none where NumPy computes it in the temporary difference
+    (its unary elision: a real difference of at least ELIDE_BYTES)."""
+    in_place = dtype.kind != "c" and n * dtype.itemsize >= ELIDE_BYTES
+    return 0 if in_place else n * _real(dtype).itemsize
+
+
+def _real(dtype: np.dtype) -> np.dtype:
+    return np.empty(0, dtype).real.dtype
 
 
 @projects(np.allclose, delegated=True)
@@ -148,14 +179,23 @@ def gradient(func: Any, /, f: Any, *varargs: Any, axis: Any = None,
 
 @projects(np.trapezoid, delegated=True)
 def trapezoid(func: Any, /, y: Any, x: Any = None, dx: Any = 1.0, axis: Any = -1) -> Estimate:
-    """The reduction along `axis` of d * (y[1:] + y[:-1]) / 2: one array of the slices'
-    size (NumPy computes the products in place, temporary elision), and diff(x)."""
+    """The reduction along `axis` of d * (y[1:] + y[:-1]) / 2.0: the sum of the
+    slices, then the product and the quotient, each computed in the previous
+    temporary where NumPy's elision can (float data: one array of the slices' size;
+    integers: the sum, and the float product beside it); diff(x) for x."""
     y = as_array(y)
     ax = np.lib.array_utils.normalize_axis_index(axis, y.ndim)
     args = (unit(y),) if x is None else (unit(y), unit(x))
     dtype = np.asarray(np.trapezoid(*[np.concatenate([a, a], axis=-1) for a in args],
                                     dx=dx, axis=-1)).dtype
     pairs = y.size // y.shape[ax] * max(y.shape[ax] - 1, 0) if y.shape[ax] else 0
-    steps = 0 if x is None else as_array(x).size * dtype.itemsize
-    return build(func, (y.shape[:ax] + y.shape[ax + 1:],), (dtype,), (y,),
-                 extra=pairs * dtype.itemsize + steps)
+    d = dx if x is None else np.zeros(1, np.diff(np.zeros(2, as_array(x).dtype)).dtype)
+    steps = 0 if x is None else as_array(x).size * np.asarray(d).itemsize
+    total = (unit(y) + unit(y)).dtype
+    product = np.asarray((unit(y) + unit(y)) * d).dtype
+    first = pairs * total.itemsize
+    # (elision takes a scalar or an operand of the temporary's own shape: not diff(x))
+    second = 0 if x is None and elides(total, first, d) else pairs * product.itemsize
+    third = 0 if elides(product, pairs * product.itemsize, 2.0) else pairs * dtype.itemsize
+    work = max(first + second, (second or first) + third)
+    return build(func, (y.shape[:ax] + y.shape[ax + 1:],), (dtype,), (y,), extra=work + steps)

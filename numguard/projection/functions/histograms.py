@@ -53,7 +53,7 @@ def histogram(func: Any, /, a: Any, bins: Any = 10, range: Any = None,  # noqa: 
              else _edge_dtype(a))
     # bool data is counted as uint8 (a copy); the data raveled (a copy where needed)
     ravel = (0 if a.flags.c_contiguous else a.nbytes) + (a.size if a.dtype == bool else 0)
-    block = min(a.size, _BLOCK) * (3 * 8 + 2)
+    block = min(a.size, _BLOCK) * _per_element(a, edges, weights, np.ndim(bins) == 1)
     counts = n * dtype.itemsize
     edge_bytes = 0 if _given_edges(bins) else (n + 1) * edges.itemsize
     return build(func, ((n,), (n + 1,)), (dtype, edges), (a,), nbytes=counts + edge_bytes,
@@ -61,6 +61,23 @@ def histogram(func: Any, /, a: Any, bins: Any = 10, range: Any = None,  # noqa: 
 
 
 _BLOCK = 65536
+
+
+def _per_element(a: np.ndarray, edges: np.dtype, weights: Any, given: bool) -> int:
+    """Bytes each element of a block holds at the worst step. Uniform bins: the block
+    cast to the edges' type, its positions as floats and as intp, intp + 1, the edges
+    gathered there, three masks (the weights as float64 for bincount). Bins given as
+    an array: the block sorted, and as much again in the common type; with
+    weights, its sort order, the weights sorted, their cumulative sum and its
+    concatenation with a zero."""
+    w = None if weights is None else as_array(weights)
+    if given:
+        common = np.result_type(a.dtype, edges)
+        per = a.itemsize + common.itemsize  # measured: the sort's copy, then as much again
+        return per if w is None else per + INTP.itemsize + 3 * w.itemsize
+    cast = edges.itemsize if a.dtype != edges else 0
+    weighted = 0 if w is None or w.dtype == F8 else F8.itemsize
+    return cast + 2 * edges.itemsize + 2 * INTP.itemsize + 3 + weighted
 
 
 @projects(np.histogram2d)

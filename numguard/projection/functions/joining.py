@@ -98,12 +98,17 @@ def _map_leaves(x: Any, fn: Any) -> Any:
 
 @projects(np.append)
 def append(func: Any, /, arr: Any, values: Any, axis: Any = None) -> Estimate:
+    """concatenate((arr, values)); axis=None ravels both first (copies of those not
+    C-contiguous: arr only where it has several axes)."""
     x, v = as_array(arr), as_array(values)
+    copies = 0
     if axis is None:
         shape = (x.size + v.size,)
+        copies = (x.nbytes if x.ndim > 1 and not x.flags.c_contiguous else 0) + (
+            0 if v.flags.c_contiguous else v.nbytes)
     else:
         shape = concat_shape([x.shape, v.shape], axis)
-    return build(func, (shape,), (np.result_type(x, v),), (x, v))
+    return build(func, (shape,), (join_dtype([x, v], None),), (x, v), extra=copies)
 
 
 @projects(np.tile)
@@ -198,9 +203,12 @@ def resize(func: Any, /, a: Any, new_shape: Any) -> Estimate:
     ravel = 0 if a.flags.c_contiguous else a.nbytes
     if a.size == 0 or size == 0:  # zeros_like(a, shape=new_shape)
         return build(func, (shape,), (a.dtype,), (a,), extra=ravel)
-    joined = -(-size // a.size) * a.size * a.itemsize
+    repeats = -(-size // a.size)
+    joined = repeats * a.size * a.itemsize
     dtype = np.concatenate([np.empty(0, a.dtype)] * 2).dtype  # native byte order
-    return build(func, (shape,), (dtype,), (a,), nbytes=joined, extra=ravel,
+    # concatenate((a,) * repeats): the tuple, and concatenate's own bookkeeping of
+    # each array in it (pointers, dtypes): about 40 bytes a repeat (measured)
+    return build(func, (shape,), (dtype,), (a,), nbytes=joined, extra=ravel + 40 * repeats,
                  exact=a.dtype.kind != "T")
 
 

@@ -275,8 +275,8 @@ def matrix_power(func: Any, /, a: Any, n: Any) -> Estimate:
         base_dtype, start, outside = inverse.dtype, inverse.peak, inverse.outside
     else:
         base_dtype, start, outside = a.dtype, 0, 0
-    if n == 0:
-        return build(func, (a.shape,), (a.dtype,), (a,))
+    if n == 0:  # empty_like(a), then an identity of one matrix written into each
+        return build(func, (a.shape,), (a.dtype,), (a,), extra=a.shape[-1] ** 2 * a.itemsize)
     if abs(n) == 1:
         return build(func, (a.shape,), (base_dtype,), (a,), view=n == 1, peak=start,
                      outside=outside)

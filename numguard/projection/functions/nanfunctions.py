@@ -14,12 +14,12 @@ from typing import Any
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_index
 
+from ..operands import arg_copy
 from ..record import Estimate
 from ..registry import projects
 from .common import INTP
 from .reductions import (
     NV,
-    arg_copy,
     check_arg_length,
     check_correction,
     check_identity,

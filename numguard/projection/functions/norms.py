@@ -21,7 +21,7 @@ from ..ndarray_methods import ravel_copies, reshape_copies
 from ..operands import as_array
 from ..record import Estimate, build
 from ..registry import projects
-from .common import data_free
+from .common import data_free, elides
 from .lapack import real_of
 from .linalg import svd
 
@@ -67,7 +67,11 @@ def _work(x: Any, ord: Any, axis: Any, axes: tuple, work: np.dtype, copied: bool
     size, ndim = x.size, x.ndim
     real = real_of(work) if work.kind != "O" else work
     whole = size * real.itemsize
-    squares = 2 * size * work.itemsize if work.kind in "cO" else whole
+    # (x.conj() * x).real: complex data, its conjugate and the product (computed in
+    # the conjugate where NumPy's elision can)
+    complex_ = work.kind in "cO"
+    squares = size * work.itemsize * (1 if elides(work, size * work.itemsize, work.type(0))
+                                      else 2) if complex_ else whole
     if axis is None and (ord is None or (ord in ("f", "fro") and ndim == 2)
                          or (ord == 2 and ndim == 1)):
         return 0 if copied or not ravel_copies(x, "K") else size * work.itemsize

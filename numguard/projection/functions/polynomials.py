@@ -155,7 +155,8 @@ def poly(func: Any, /, seq_of_zeros: Any) -> Estimate:
         raise ValueError("input must be 1d or non-empty square 2d array.")
     if a.size == 0:
         return build(func, ((),), (np.dtype(float),), (a,), nbytes=0)
-    dtype = np.asarray(np.poly(np.zeros(1, a.dtype))).dtype
+    # a root of 1j has no conjugate: the complex outcome of complex roots
+    dtype = np.asarray(np.poly(np.array([1j if a.dtype.kind == "c" else 0], a.dtype))).dtype
     roots = a.size * dtype.itemsize if a.dtype != dtype else 0  # astype(mintypecode)
     if dtype.kind != "c":
         return build(func, ((a.size + 1,),), (dtype,), (a,), extra=roots)

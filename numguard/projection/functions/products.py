@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import math
-import operator
 from typing import Any
 
 import numpy as np
-from numpy.lib.array_utils import normalize_axis_index
 
 from ..broadcast import broadcast_shapes
 from ..operands import as_array, quiet
@@ -66,7 +64,46 @@ def dot(func: Any, /, a: Any, b: Any, out: Any = None) -> Estimate:
             raise ValueError("shapes not aligned")
         shape = x.shape[:-1] + y.shape[:-2] + y.shape[-1:] if y.ndim >= 2 else x.shape[:-1]
         dtype = dot_dtype(x, y)
-    return build(func, (shape,), (dtype if out is None else out.dtype,), (x, y), outs=(out,))
+    copies = _dot_copies(x, y, dtype)
+    if out is not None and any(np.may_share_memory(out, v) for v in (x, y)):
+        copies += math.prod(shape) * dtype.itemsize  # a buffer, written back to out
+    return build(func, (shape,), (dtype if out is None else out.dtype,), (x, y), outs=(out,),
+                 extra=copies)
+
+
+#: The types numpy.dot hands to BLAS (operands of at most two axes).
+_BLAS = frozenset(np.dtype(c) for c in "fdFD")
+
+
+def _dot_copies(x: Any, y: Any, dtype: np.dtype) -> int:
+    """PyArray_MatrixProduct2 converts both operands to the common type (copies of the
+    others); cblas_matrixproduct then copies an operand BLAS cannot read as it is: bad
+    strides (negative, zero), and a matrix that is not one segment (beside a vector)
+    or neither C- nor F-contiguous (beside a matrix)."""
+    copies = 0
+    blas = dtype in _BLAS and x.ndim <= 2 and y.ndim <= 2
+    converted = [v.dtype != dtype for v in (x, y)]
+    copies += sum(v.size * dtype.itemsize for v, c in zip((x, y), converted) if c)
+    if not blas:
+        return copies
+    matrices = [_matrix(v) for v in (x, y)]
+    for v, fresh, matrix, other in zip((x, y), converted, matrices, matrices[::-1]):
+        if fresh:
+            continue  # a new C-contiguous array
+        c, f = v.flags.c_contiguous, v.flags.f_contiguous
+        if _bad_strides(v) or (matrix and not (c or f)):
+            copies += v.size * dtype.itemsize
+    return copies
+
+
+def _matrix(v: Any) -> bool:
+    """_select_matrix_shape's _matrix: two axes, more than one row and column."""
+    return v.ndim == 2 and v.shape[0] > 1 and v.shape[1] > 1
+
+
+def _bad_strides(v: Any) -> bool:
+    item = v.itemsize
+    return any(st < 0 or st % item or (st == 0 and n > 1) for st, n in zip(v.strides, v.shape))
 
 
 @projects(np.inner)
@@ -77,7 +114,9 @@ def inner(func: Any, a: Any, b: Any, /) -> Estimate:
                      (x, y))
     if x.shape[-1] != y.shape[-1]:
         raise ValueError("shapes not aligned")
-    return build(func, (x.shape[:-1] + y.shape[:-1],), (dot_dtype(x, y),), (x, y))
+    dtype = dot_dtype(x, y)  # then dot(x, y.T): y's transpose
+    copies = _dot_copies(x, y.T, dtype)
+    return build(func, (x.shape[:-1] + y.shape[:-1],), (dtype,), (x, y), extra=copies)
 
 
 @projects(np.vdot)
@@ -85,9 +124,14 @@ def vdot(func: Any, a: Any, b: Any, /) -> Estimate:
     x, y = as_array(a), as_array(b)
     if x.size != y.size:
         raise ValueError("vectors have different lengths")
-    # vdot ravels its operands: a copy of each one that is not C-contiguous.
-    copies = sum(v.nbytes for v in (x, y) if not v.flags.c_contiguous)
-    return build(func, ((),), (dot_dtype(x, y),), (x, y), extra=copies)
+    # vdot converts both to the common type, then ravels them in C order: a copy of
+    # each one of another type, or whose strides cannot be viewed as one
+    from ..ndarray_methods import reshape_copies
+
+    dtype = dot_dtype(x, y)
+    copies = sum(v.size * dtype.itemsize for v in (x, y)
+                 if v.dtype != dtype or reshape_copies(v, ((v.size,),), "C"))
+    return build(func, ((),), (dtype,), (x, y), extra=copies)
 
 
 @projects(np.tensordot)
@@ -183,6 +227,9 @@ def einsum(func: Any, /, *operands: Any, out: Any = None, optimize: Any = False,
                       casting=casting).dtype
     if out is not None:
         dtype = out.dtype
+    # an out= that overlaps an operand is written through a copy of its own
+    overlap = math.prod(shape) * dtype.itemsize if out is not None and any(
+        np.may_share_memory(out, op) for op in arrays) else 0
     if len(arrays) == 1 and out is None and set(output) == set(inputs):
         # nothing summed: a transpose or a diagonal, which NumPy returns as a view
         return build(func, (shape,), (dtype,), tuple(arrays), view=True)
@@ -202,7 +249,7 @@ def einsum(func: Any, /, *operands: Any, out: Any = None, optimize: Any = False,
                 live.pop(index)
             live.append(new)
         peak = max(peak, nbytes)  # a model (BLAS paths may copy operands too)
-    return build(func, (shape,), (dtype,), tuple(arrays), outs=(out,), peak=peak)
+    return build(func, (shape,), (dtype,), tuple(arrays), outs=(out,), peak=peak + overlap)
 
 
 @projects(np.convolve)

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 
-from ..operands import NO_VALUE, as_array, quiet, unit
+from ..operands import NO_VALUE, arg_copy, as_array, quiet, unit
 from ..record import Estimate, build
 from ..registry import projects
 from .common import BOOL, F8, atleast, out_array, void
@@ -239,17 +239,6 @@ def check_arg_length(func: Any, a: Any, axis: Any) -> None:
                          "empty sequence")
 
 
-def arg_copy(a: Any, axis: Any) -> int:
-    """Bytes of the copy PyArray_ArgMax makes: of a raveled, or with `axis` moved last,
-    where that is not C-contiguous (a view of `a` answers: no data is copied)."""
-    if a.ndim == 0:
-        return 0
-    if axis is None:
-        return 0 if a.flags.c_contiguous else a.nbytes
-    moved = np.moveaxis(a, normalize_axis_index(axis, a.ndim), -1)
-    return 0 if moved.flags.c_contiguous else a.nbytes
-
-
 _CUMULATIVE = {
     "cumsum": np.cumsum, "cumprod": np.cumprod, "nancumsum": np.cumsum,
     "nancumprod": np.cumprod, "cumulative_sum": np.cumsum, "cumulative_prod": np.cumprod,
@@ -262,7 +251,7 @@ def cumsum(func: Any, /, a: Any, axis: Any = None, dtype: Any = None, out: Any =
     ravel = 0
     if axis is None:
         shape = (a.size,)
-        ravel = 0 if a.flags.c_contiguous else a.nbytes
+        ravel = 0 if a.flags.c_contiguous or a.ndim == 1 else a.nbytes  # 1-d: no ravel
     else:
         shape = a.shape
         normalize_axis_index(axis, max(a.ndim, 1))

@@ -11,7 +11,7 @@ from numpy.lib.array_utils import normalize_axis_index
 
 from ..broadcast import broadcast_shapes
 from ..operands import as_array, plain_array, split_axis
-from ..ndarray_selection import searchsorted_copies
+from ..ndarray_selection import index_copy, searchsorted_copies
 from ..record import Estimate, build
 from ..registry import projects
 from .common import BOOL, INTP, F8, out_array, shape_arg, void
@@ -44,20 +44,36 @@ def _sorted(func: Any, a: Any, axis: Any) -> Estimate:
         normalize_axis_index(axis, a.ndim)
         shape = a.shape
     dtype = INTP if arg else a.dtype
-    return build(func, (shape,), (dtype,), (a,))
+    # the arg* functions ravel for axis=None (a copy of a non-C-contiguous a of several
+    # axes); sort and partition flatten into the result itself
+    ravel = a.size * a.itemsize if arg and axis is None and a.ndim > 1 and not (
+        a.flags.c_contiguous) else 0
+    return build(func, (shape,), (dtype,), (a,), extra=ravel)
 
 
 @projects(np.sort_complex)
 def sort_complex(func: Any, /, a: Any) -> Estimate:
+    """A sorted copy of a, then cast to complex (a second array) unless it is."""
     a = as_array(a)
     dtype = np.sort_complex(np.zeros(1, a.dtype)).dtype
-    return build(func, (a.shape,), (dtype,), (a,))
+    return build(func, (a.shape,), (dtype,), (a,), extra=a.nbytes if dtype != a.dtype else 0)
 
 
 @projects(np.lexsort)
 def lexsort(func: Any, /, keys: Any, axis: Any = -1) -> Estimate:
-    first = as_array(keys[0]) if isinstance(keys, (list, tuple)) else as_array(keys)[0]
-    return build(func, (first.shape,), (INTP,), (first,))
+    """An intp result of one key's shape. Where the axis is not the last or a key is
+    not contiguous along it (or byte-swapped), NumPy sorts through buffers of one
+    lane: the keys' largest item and an intp per element."""
+    arrays = [as_array(k) for k in keys]
+    first = arrays[0]
+    copy = 0
+    lane = split_axis(first, axis)[1]
+    ax = normalize_axis_index(axis, first.ndim) if first.ndim else 0
+    buffered = first.ndim and (ax != first.ndim - 1 or any(
+        k.strides[ax] != k.itemsize or not k.dtype.isnative for k in arrays if k.ndim))
+    if buffered:
+        copy += lane * (max(k.itemsize for k in arrays) + INTP.itemsize)
+    return build(func, (first.shape,), (INTP,), (first,), extra=copy)
 
 
 @projects(np.take)
@@ -68,9 +84,10 @@ def take(func: Any, /, a: Any, indices: Any, axis: Any = None, out: Any = None,
     shape = before + indices.shape + after
     if length == 0 and math.prod(shape):
         raise IndexError("cannot do a non-empty take from an empty axes.")
-    # PyArray_TakeFrom reads a C-contiguous a (a copy of any other), and writes a
-    # buffer first where out= may overlap it or mode is "raise"
+    # PyArray_TakeFrom reads a C-contiguous a and C-contiguous intp indices (copies of
+    # any other), and writes a buffer first where out= may overlap a or mode is "raise"
     copy = 0 if a.flags.c_contiguous else a.nbytes
+    copy += index_copy(indices)
     if out is not None and (mode in ("raise", 2) or np.may_share_memory(out, a)):
         copy += math.prod(shape) * a.dtype.itemsize
     return build(func, (shape,), (a.dtype,), (a, indices), outs=(out,), extra=copy)
@@ -122,22 +139,28 @@ def interp(func: Any, /, x: Any, xp: Any, fp: Any, left: Any = None, right: Any 
     in float64 or complex128, casting safely (float128 data is refused)."""
     x, xp, fp = as_array(x), as_array(xp), as_array(fp)
     dtype = np.dtype(np.complex128) if fp.dtype.kind == "c" else F8
-    if period is not None and period == 0:
-        raise ValueError("period must be a non-zero value")
-    if xp.ndim != 1 or fp.ndim != 1:
-        raise ValueError("object too deep for desired array" if max(xp.ndim, fp.ndim) > 1
-                         else "object of too small depth for desired array")
-    if fp.size != xp.size:
-        raise ValueError("fp and xp are not of the same length.")
-    if xp.size == 0:
-        raise ValueError("array of sample points is empty")
+    if period is not None:  # np.asarray(..., float64) in Python first: any cast goes
+        if period == 0:
+            raise ValueError("period must be a non-zero value")
+        if xp.ndim != 1 or fp.ndim != 1:
+            raise ValueError("Data points must be 1-D sequences")
+        if fp.size != xp.size:
+            raise ValueError("fp and xp are not of the same length")
     copies = 0
-    for value, target in ((x, F8), (xp, F8), (fp, dtype)):
-        if not np.can_cast(value.dtype, target, "safe"):
+    # the compiled interp converts fp, then xp (1-d), then x, casting safely
+    for value, target, ndim in ((fp, dtype, 1), (xp, F8, 1), (x, F8, None)):
+        if period is None and not np.can_cast(value.dtype, target, "safe"):
             raise TypeError(f"Cannot cast array data from {value.dtype!r} to {target!r} "
                             "according to the rule 'safe'")
+        if ndim is not None and value.ndim != ndim:
+            raise ValueError("object too deep for desired array" if value.ndim > 1
+                             else "object of too small depth for desired array")
         if value.dtype != target or not value.flags.c_contiguous:
             copies += value.size * target.itemsize
+    if xp.size == 0:
+        raise ValueError("array of sample points is empty")
+    if fp.size != xp.size:
+        raise ValueError("fp and xp are not of the same length.")
     if period is not None:  # x % period, and the sorted, extended xp and fp
         copies += x.size * 8 + 3 * (xp.size + 2) * 8 + (fp.size + 2) * dtype.itemsize
     if 0 < xp.size <= x.size:  # the slopes, precomputed (PyArray_malloc: traced)
@@ -181,7 +204,6 @@ def isin(func: Any, /, element: Any, test_elements: Any, assume_unique: Any = Fa
     e, t = as_array(element), as_array(test_elements)
     if kind not in (None, "sort", "table"):
         raise ValueError(f"Invalid kind: '{kind}'. Please use None, 'sort' or 'table'.")
-    n, m = e.size, t.size
     ravel = sum(0 if v.flags.c_contiguous else v.nbytes for v in (e, t))
     integers = e.dtype.kind in "uib" and t.dtype.kind in "uib"
     if kind == "table" and not integers:

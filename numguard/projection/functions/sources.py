@@ -7,7 +7,6 @@ or an iterator's length without `count`.
 
 from __future__ import annotations
 
-import operator
 import os
 from typing import Any
 

@@ -8,7 +8,6 @@ square return about n*n/2 index pairs.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
