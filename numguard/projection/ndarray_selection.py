@@ -111,8 +111,9 @@ def choose(a: np.ndarray, /, choices: Any, out: Any = None, mode: Any = "raise")
     operands = (a,) + tuple(np.asarray(c) if type(c) in (int, float, complex) else c
                             for c in options)
     # the choices converted to the common dtype, the indices to intp (copies)
-    casts = sum(c.size * dtype.itemsize for c in options
-                if type(c) not in (int, float, complex) and c.dtype != dtype)
+    casts = sum(c.size * dtype.itemsize for c in options  # CARRAY copies of the choices
+                if type(c) not in (int, float, complex) and (c.dtype != dtype or not (
+                    c.flags.c_contiguous and c.flags.aligned)))
     casts += a.size * 8 if a.dtype != np.intp else 0
     return build(_ndarray.choose, (shape,), (dtype,), operands, exact=gather_exact(dtype),
                  stretched=stretches(shapes, shape), broadcast=True, extra=casts)

@@ -43,16 +43,17 @@ def where(func: Any, condition: Any, x: Any = None, y: Any = None, /) -> Estimat
 
 @projects(np.choose)
 def choose(func: Any, /, a: Any, choices: Any, out: Any = None, mode: Any = "raise") -> Estimate:
-    """PyArray_Choose: the choices converted to their common dtype (copies where it
-    differs), the indices as intp (a copy of other integers), then the result (a
+    """PyArray_Choose: the choices converted to C-contiguous arrays of their common
+    dtype (copies where the dtype differs or the choice is not C-contiguous), the indices as intp (a copy of other integers), then the result (a
     buffer first, where out= is given in mode "raise" or may overlap)."""
     a, out = as_array(a), out_array(out)
     options = [c if type(c) in WEAK_SCALAR_TYPES else as_array(c) for c in choices]
     shapes = [a.shape] + [shape_of(c) for c in options]
     shape = broadcast_shapes(shapes)
     dtype = np.choose(np.empty((0,), a.dtype), [zero(c) for c in options]).dtype
-    casts = sum(c.size * dtype.itemsize for c in options
-                if type(c) not in WEAK_SCALAR_TYPES and c.dtype != dtype)
+    casts = sum(c.size * dtype.itemsize for c in options  # CARRAY copies of the choices
+                if type(c) not in WEAK_SCALAR_TYPES and (c.dtype != dtype or not (
+                    c.flags.c_contiguous and c.flags.aligned)))
     casts += a.size * 8 if a.dtype != np.intp else 0
     if out is not None and (mode in ("raise", 2) or any(
             np.may_share_memory(out, c) for c in [a, *options] if isinstance(c, np.ndarray))):

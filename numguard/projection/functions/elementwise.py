@@ -3,7 +3,7 @@ because they convert their input with np.asarray.
 
 np.lib.scimath's result is complex where the data decides (a negative input to sqrt,
 |x| > 1 to arccos): decided from real data as NumPy decides it; for complex data the
-projection takes the larger of the possible results (a bound). np.i0 and np.unwrap are
+projection takes the larger of the possible results (a bound). np.i0 is
 modelled from measurement on NumPy 2.4 (how much of np.i0's work falls in each of
 its two branches depends on the data: the model takes it all in one).
 """
@@ -67,12 +67,15 @@ def i0(func: Any, /, x: Any) -> Estimate:
 @projects(np.unwrap)
 def unwrap(func: Any, /, p: Any, discont: Any = None, axis: Any = -1, *,
            period: Any = 2 * math.pi) -> Estimate:
-    """diff, its wrapped copy, the correction and its cumulative sum, beside the result
-    (five arrays of the result's type, measured)."""
+    """At the end, five arrays of the diff's shape are alive (diff, its wrapped copy, the
+    correction, its cumulative sum and `p[1:] + cumsum`) beside the result."""
     a = as_array(p)
     dtype = np.asarray(np.unwrap(np.zeros((2,) * max(a.ndim, 1), a.dtype), discont,
                                  axis, period=period)).dtype
-    return build(func, (a.shape,), (dtype,), (a,), peak=5 * a.size * dtype.itemsize + a.size)
+    length = a.shape[np.lib.array_utils.normalize_axis_index(axis, a.ndim)]
+    differences = a.size // length * (length - 1) if length else 0
+    return build(func, (a.shape,), (dtype,), (a,),
+                 peak=(5 * differences + a.size) * dtype.itemsize)
 
 
 def _scimath(func: Any, operands: dict) -> Estimate:

@@ -68,14 +68,21 @@ def _hermitian_svd(func: Any, a: Any, compute_uv: Any) -> Estimate:
     if not compute_uv:  # sort(abs(w))[..., ::-1]: two arrays of the values
         after = decomposed.nbytes + 2 * values
         return build(func, ((stack + (m,)),), (w,), (a,),
-                     peak=max(decomposed.peak, after),
-                     outside=decomposed.outside if decomposed.peak > after else 0)
+                     **_after_eigh(decomposed, after))
     vectors = decomposed.dtypes[1]
     square = nbytes(stack + (m, m), vectors)
     after = values * 4 + square * (3 if vectors.kind == "c" else 2)
     return build(func, (stack + (m, m), stack + (m,), stack + (m, m)), (vectors, w, vectors),
-                 (a,), peak=max(decomposed.peak, decomposed.nbytes + square, after),
-                 outside=decomposed.outside if decomposed.peak > after else 0)
+                 (a,), **_after_eigh(decomposed, max(decomposed.nbytes + square, after)))
+
+
+def _after_eigh(decomposed: Estimate, after: int) -> dict:
+    """The peak of eigh (LAPACK's malloc'd workspace included) or of NumPy's arrays
+    after it, whichever is higher; NumPy's allocator holds at most its own share of
+    eigh's peak or `after`, so the workspace is outside only by what exceeds that."""
+    allocator = max(decomposed.allocator_peak, after)
+    peak = max(decomposed.peak, after)
+    return {"peak": peak, "outside": peak - allocator}
 
 
 @projects(np.linalg.svdvals)

@@ -95,6 +95,18 @@ def _partitioned(a: Any, axis: Any, overwrite_input: Any) -> int:
     return 0 if axis is not None or a.flags.c_contiguous else a.nbytes
 
 
+def _taken_from_copy(a: np.ndarray, axis: Any) -> int:
+    """The discontinuous methods np.take the data with its reduction axis moved to the
+    front: take copies it first (C order) unless that axis already was first."""
+    if axis is None or a.ndim < 2:
+        return 0
+    axes = np.lib.array_utils.normalize_axis_tuple(axis, a.ndim)
+    others = math.prod(n for i, n in enumerate(a.shape) if i not in axes)
+    if others <= 1 or axes == (0,):
+        return 0
+    return a.size * a.dtype.itemsize
+
+
 def _quantile_work(r: Reduced, q: Any, axis: Any, overwrite_input: Any, method: Any,
                    weights: Any) -> int:
     """What _quantile holds beside its result."""
@@ -106,7 +118,7 @@ def _quantile_work(r: Reduced, q: Any, axis: Any, overwrite_input: Any, method: 
         return copy + a.size * (INTP.itemsize + a.dtype.itemsize + 8 + 8 + 1) + (
             a.size * w.dtype.itemsize)
     if method in _DISCONTINUOUS:
-        return copy + values
+        return copy + values + _taken_from_copy(a, axis)
     return copy + 4 * values + r.size  # lower, upper, their difference, its product
 
 
