@@ -145,6 +145,12 @@ def _estimate(call: Call) -> Any:
     if call.kind == "method":
         a, *args = call.args
         found = ndarray_methods.project(call.op, a, *args, **call.kwargs)
+        refine = ndarray_methods.METHODS[call.op].refine if call.op in ndarray_methods.METHODS \
+            else None
+        if found is not None and refine is not None:
+            # the guard answers with a bound (nonzero: every element) and counts before
+            # it refuses: compare the count, which decides refusals and claims exact=True
+            return refine(a, *args, **call.kwargs)
         if found is None and call.op == "round" and a.dtype.kind in "fc" and not call.kwargs.get(
                 "out") and not args:  # delegated to np.rint, which __array_ufunc__ checks
             return numguard.estimate(np.rint, a)

@@ -184,6 +184,8 @@ def round_(a: np.ndarray, /, decimals: Any = 0, out: Any = None) -> Estimate | N
     # complex: a copy, whose real and imaginary parts are rounded one at a time into a
     # new array of the part's size, then set back
     part = a.size * a.itemsize // 2 if a.dtype.kind == "c" else 0
+    if a.dtype.kind in "iu" and decimals < 0:  # divided, rounded and multiplied in a
+        part = a.size * 8  # float64 array, then cast back to a's type (PyArray_Round)
     return build(_ndarray.round, (a.shape,), (a.dtype,), (a,), extra=part)
 
 
@@ -297,7 +299,22 @@ def argpartition(
     for k in np.asarray(kth).reshape(-1).tolist() if a.size else ():
         if not -length <= operator.index(k) < length:
             raise ValueError(f"kth(={k}) out of bounds ({length})")
-    return build(_ndarray.argpartition, (shape,), (_INTP,), (a,))
+    return build(_ndarray.argpartition, (shape,), (_INTP,), (a,), extra=_lane_buffers(a, axis))
+
+
+def _lane_buffers(a: np.ndarray, axis: Any) -> int:
+    """_new_argsortlike: a lane whose elements are not packed, aligned and native is
+    copied into a buffer of its length first, and a lane of the result that is not
+    packed (any axis but the last) gets an index buffer (axis=None: a ravel copy)."""
+    if a.ndim == 0 or a.size == 0:
+        return 0
+    if axis is None:
+        return 0 if a.ndim == 1 or a.flags.c_contiguous else a.size * a.itemsize
+    axis = normalize_axis_index(axis, a.ndim)
+    length = a.shape[axis]
+    packed = a.strides[axis] == a.itemsize or length == 1
+    values = 0 if packed and a.flags.aligned and a.dtype.isnative else length * a.itemsize
+    return values + (0 if axis == a.ndim - 1 else length * _INTP.itemsize)
 
 
 def _sort_shape(a: np.ndarray, axis: Any) -> tuple[int, ...]:

@@ -169,8 +169,10 @@ def astype(func: Any, x: Any, dtype: Any, /, *, copy: Any = True, device: Any = 
 
 @projects(np.roll)
 def roll(func: Any, /, a: Any, shift: Any, axis: Any = None) -> Estimate:
+    """axis=None rolls a.ravel() (a copy where `a` is not C-contiguous)."""
     a = as_array(a)
-    return build(func, (a.shape,), (a.dtype,), (a,))
+    ravel = a.nbytes if axis is None and a.ndim > 1 and not a.flags.c_contiguous else 0
+    return build(func, (a.shape,), (a.dtype,), (a,), extra=ravel)
 
 
 @projects(np.tril, np.triu)

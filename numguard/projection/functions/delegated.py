@@ -34,9 +34,12 @@ def _by_stand_ins(func: Any, operands: dict, options: dict, out: Any = None,
 @projects(np.around, np.round, delegated=True)
 def around(func: Any, /, a: Any, decimals: Any = 0, out: Any = None) -> Estimate:
     """Complex data: a copy, whose real and imaginary parts are rounded one at a time
-    into a new array of the part's size, then set back."""
+    into a new array of the part's size, then set back. Integers with decimals < 0:
+    divided, rounded and multiplied in a float64 array, then cast back (PyArray_Round)."""
     est = _by_stand_ins(func, {"a": a}, {"decimals": decimals}, out)
     x = as_array(a)
+    if x.dtype.kind in "iu" and out is None and decimals < 0:
+        return est._replace(temporaries=x.size * F8.itemsize)
     return est._replace(temporaries=x.size * x.itemsize // 2) if x.dtype.kind == "c" else est
 
 
