@@ -285,10 +285,8 @@ def resize(a: np.ndarray, /, *new_shape: Any, refcheck: Any = True) -> Estimate 
 def argsort(
     a: np.ndarray, /, axis: Any = -1, kind: Any = None, order: Any = None, *, stable: Any = None
 ) -> Estimate:
-    # axis=None ravels a (a copy where it has several axes and is not C-contiguous)
-    ravel = a.size * a.itemsize if axis is None and a.ndim > 1 and not a.flags.c_contiguous \
-        else 0
-    return build(_ndarray.argsort, (_sort_shape(a, axis),), (_INTP,), (a,), extra=ravel)
+    return build(_ndarray.argsort, (_sort_shape(a, axis),), (_INTP,), (a,),
+                 extra=lane_buffers(a, axis))
 
 
 def argpartition(
@@ -299,10 +297,10 @@ def argpartition(
     for k in np.asarray(kth).reshape(-1).tolist() if a.size else ():
         if not -length <= operator.index(k) < length:
             raise ValueError(f"kth(={k}) out of bounds ({length})")
-    return build(_ndarray.argpartition, (shape,), (_INTP,), (a,), extra=_lane_buffers(a, axis))
+    return build(_ndarray.argpartition, (shape,), (_INTP,), (a,), extra=lane_buffers(a, axis))
 
 
-def _lane_buffers(a: np.ndarray, axis: Any) -> int:
+def lane_buffers(a: np.ndarray, axis: Any) -> int:
     """_new_argsortlike: a lane whose elements are not packed, aligned and native is
     copied into a buffer of its length first, and a lane of the result that is not
     packed (any axis but the last) gets an index buffer (axis=None: a ravel copy)."""

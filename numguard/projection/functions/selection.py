@@ -11,6 +11,7 @@ from numpy.lib.array_utils import normalize_axis_index
 
 from ..broadcast import broadcast_shapes
 from ..operands import as_array, plain_array, split_axis
+from ..ndarray_methods import lane_buffers
 from ..ndarray_selection import index_copy, searchsorted_copies
 from ..record import Estimate, build
 from ..registry import projects
@@ -44,11 +45,9 @@ def _sorted(func: Any, a: Any, axis: Any) -> Estimate:
         normalize_axis_index(axis, a.ndim)
         shape = a.shape
     dtype = INTP if arg else a.dtype
-    # the arg* functions ravel for axis=None (a copy of a non-C-contiguous a of several
-    # axes); sort and partition flatten into the result itself
-    ravel = a.size * a.itemsize if arg and axis is None and a.ndim > 1 and not (
-        a.flags.c_contiguous) else 0
-    return build(func, (shape,), (dtype,), (a,), extra=ravel)
+    # the arg* functions ravel for axis=None and buffer lanes as ndarray.argsort does;
+    # sort and partition flatten into the result itself
+    return build(func, (shape,), (dtype,), (a,), extra=lane_buffers(a, axis) if arg else 0)
 
 
 @projects(np.sort_complex)
