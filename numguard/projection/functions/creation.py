@@ -171,7 +171,7 @@ def astype(func: Any, x: Any, dtype: Any, /, *, copy: Any = True, device: Any = 
 def roll(func: Any, /, a: Any, shift: Any, axis: Any = None) -> Estimate:
     """axis=None rolls a.ravel() (a copy where `a` is not C-contiguous)."""
     a = as_array(a)
-    ravel = a.nbytes if axis is None and a.ndim > 1 and not a.flags.c_contiguous else 0
+    ravel = a.nbytes if axis is None and not a.flags.c_contiguous else 0
     return build(func, (a.shape,), (a.dtype,), (a,), extra=ravel)
 
 

@@ -144,7 +144,9 @@ def histogram_bin_edges(func: Any, /, a: Any, bins: Any = 10, range: Any = None,
                         weights: Any = None) -> Estimate:
     a = as_array(a)
     n = _bin_count(bins)
+    ravel = 0 if a.flags.c_contiguous else a.nbytes  # _ravel_and_check_weights
     if _given_edges(bins):
-        return build(func, ((n + 1,),), (np.asarray(bins).dtype,), (a,), view=True)
+        return build(func, ((n + 1,),), (np.asarray(bins).dtype,), (a,), view=True,
+                     extra=ravel)
     dtype = np.asarray(bins).dtype if np.ndim(bins) == 1 else _edge_dtype(a)
-    return build(func, ((n + 1,),), (dtype,), (a,))
+    return build(func, ((n + 1,),), (dtype,), (a,), extra=ravel)

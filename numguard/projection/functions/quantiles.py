@@ -66,10 +66,12 @@ def _quantile_reduced(func: Any, a: Any, q: Any, axis: Any, out: Any, method: An
         raise IndexError("cannot do a non-empty take from an empty axes.")
     if (out is None and np.ndim(q) == 0 and len(r.axes) == x.ndim and x.size
             and x.dtype.kind in "fc" and r.dtype != x.dtype
-            and np.isnan(np.maximum.reduce(plain_array(x), axis=None))):
-        # a NaN in the data: a 0-d result is then the partitioned data's last element,
-        # of the data's own dtype (the data decides; max propagates NaN, allocates
-        # nothing)
+            and np.isnan((np.maximum if func in (np.quantile, np.percentile) else np.fmax)
+                         .reduce(plain_array(x), axis=None))):
+        # a NaN in the data (nan* forms: only NaN): a 0-d result is then the
+        # partitioned data's last element (nan*: a NaN), of the data's own dtype (the
+        # data decides; maximum propagates NaN, fmax only where all are; neither
+        # allocates)
         return r._replace(dtype=x.dtype.newbyteorder("="))
     return r
 
