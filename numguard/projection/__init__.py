@@ -12,6 +12,26 @@ inside `import numpy`, and most of this layer (the array-function families, the
 ufunc projections, the tables that import numpy.ma) is not needed until a guarded
 array is used. `registered_functions()` fills the registry; `FUNCTIONS` and
 `ANSWERS` read here are the filled tables.
+
+Peaks known only as bounds (the data decides; the projection takes the most, so only
+a projection below the truth would be wrong; tests/test_fuzz.py's PEAK_BOUNDS holds
+the same list and checks it against this one):
+- unique, unique_all, unique_counts, unique_inverse, unique_values, setdiff1d,
+  setxor1d, union1d, intersect1d: the number of distinct values sizes the result
+  (projected: every element distinct);
+- isin: how many values are in range, or distinct, decides its temporaries;
+- nanmedian, nanpercentile, nanquantile: NaN positions (counted at most, every one);
+- i0: each branch's share of the data decides the series' temporaries;
+- linalg.eig, linalg.eigvals, poly: a real or a complex result, as the data decides
+  (complex projected);
+- linalg.lstsq: residuals exist only at full rank; roots, polydiv: leading zeros
+  (of the coefficients, of the remainder) are trimmed;
+- scimath: complex data is converted or not depending on its values;
+- ndarray.dumps: protocol 2 writes the data as a latin-1 string, UTF-8 encoded, in a
+  buffer CPython's pickle grows by reallocation: each byte above 127 takes two, and
+  the growth pattern is pickle's own (projected: every byte doubled);
+- LAPACK's work buffers (np.linalg) are malloc'd outside NumPy's allocator: modelled
+  from the LAPACK workspace queries (`Estimate.outside`), a bound, not measured.
 """
 
 from __future__ import annotations
