@@ -208,4 +208,6 @@ def _bits(func: Any, a: Any, axis: Any, change: Any) -> Estimate:
     else:
         ax = normalize_axis_index(axis, a.ndim)
         shape = a.shape[:ax] + (change(a.shape[ax]),) + a.shape[ax + 1:]
-    return build(func, (shape,), (np.dtype(np.uint8),), (a,))
+    # axis=None ravels `a` first: a copy where it is not C-contiguous
+    ravel = a.nbytes if axis is None and not a.flags.c_contiguous else 0
+    return build(func, (shape,), (np.dtype(np.uint8),), (a,), extra=ravel)

@@ -106,9 +106,12 @@ def polyder(func: Any, /, p: Any, m: Any = 1) -> Estimate:
     if m < 0:
         raise ValueError("Order of derivative must be positive (see polyint)")
     x = _coefficients(p)
-    if m == 0:
-        return build(func, (x.shape,), (x.dtype,), (x,), view=True)
     dtype = np.polyder(np.ones(3, x.dtype), 1).dtype
+    if m == 0:  # p itself, after the first level's product (thrown away)
+        length = max(x.size - 1, 0)
+        in_place = elides(INTP, length * INTP.itemsize, np.zeros(0, x.dtype))
+        return build(func, (x.shape,), (x.dtype,), (x,), view=True,
+                     extra=length * (dtype.itemsize + (0 if in_place else INTP.itemsize)))
     n, held, peak, source = x.size, 0, 0, x.dtype
     for level in range(1, m + 2):
         length = max(n - level, 0)
