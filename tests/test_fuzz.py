@@ -73,7 +73,14 @@ def _named(call: Call, *names: str) -> bool:
 KNOWN_GAPS: list[Gap] = []
 
 #: Peak disagreements (calls measuring 1 MiB or more) not fixed yet.
-PEAK_GAPS: list[Gap] = []
+PEAK_GAPS: list[Gap] = [
+    Gap("setdiff1d of integers: isin's table method over ar2's distinct values holds "
+        "about 3 bytes per value more than modelled (0.86x measured, found at the "
+        "deadline of issue 22)",
+        lambda call: _named(call, "setdiff1d") and all(
+            np.asarray(a).dtype.kind in "uib" for a in call.args[:2]),
+        Call("function", np.setdiff1d, (np.array(3, "u1"), np.arange(774834)[::2]), {})),
+]
 
 #: Functions whose peak is a documented bound: only a projection below 0.9x is wrong.
 PEAK_BOUNDS: dict[str, str] = {

@@ -13,6 +13,7 @@ from numpy.lib.array_utils import normalize_axis_index
 from ..operands import as_array, plain_array, split_axis
 from ..record import Estimate, build
 from ..registry import projects
+from .selection import _isin_work
 from .common import INTP, count_nonzero, nonzero_estimate, out_array
 
 
@@ -213,4 +214,10 @@ def _set_op(func: Any, ar1: Any, ar2: Any, return_indices: Any) -> Estimate:
         shapes += [(n,), (n,)]
         dtypes += [INTP, INTP]
     temp = (x.size + y.size) * dtype.itemsize
+    if name == "setdiff1d":
+        # np.unique of each (a flattened copy, its mask, the distinct values: all of
+        # them at most), then isin of the two with ar2's distinct values held
+        uniques = 2 * y.size * y.itemsize + y.size
+        temp = max(temp, uniques, x.nbytes + y.nbytes + _isin_work(x, y, None, (
+            x.dtype.kind in "uib" and y.dtype.kind in "uib")))
     return build(func, tuple(shapes), tuple(dtypes), (x, y), extra=temp, exact=False)
