@@ -74,12 +74,6 @@ KNOWN_GAPS: list[Gap] = []
 
 #: Peak disagreements (calls measuring 1 MiB or more) not fixed yet.
 PEAK_GAPS: list[Gap] = [
-    Gap("setdiff1d of integers: isin's table method over ar2's distinct values holds "
-        "about 3 bytes per value more than modelled (0.86x measured, found at the "
-        "deadline of issue 22)",
-        lambda call: _named(call, "setdiff1d") and all(
-            np.asarray(a).dtype.kind in "uib" for a in call.args[:2]),
-        Call("function", np.setdiff1d, (np.array(3, "u1"), np.arange(774834)[::2]), {})),
     Gap("kron with a non-C-contiguous operand: projected 2.0x (a copy NumPy does not "
         "make; high, so a false refusal at worst; found at the deadline of issue 22)",
         lambda call: _named(call, "kron") and any(
@@ -241,9 +235,23 @@ def measure(call: Call) -> tuple[Any, BaseException | None, int]:
     return result, error, peak
 
 
+_COMPARISONS = {"equal", "not_equal", "less", "less_equal", "greater", "greater_equal"}
+
+
+def crashes_numpy(call: Call) -> bool:
+    """NumPy 2.4.6 segfaults on a comparison of a Python int with an integer array
+    given where= (np.equal(-1, np.array([5], "u8"), where=False) kills the process,
+    numguard absent): such calls are not run (a NumPy bug, not a projection's)."""
+    return (call.kind == "ufunc" and isinstance(call.op, np.ufunc)
+            and call.op.__name__ in _COMPARISONS and "where" in call.kwargs
+            and any(type(a) is int for a in call.args))
+
+
 def check(call: Call, again: Callable[[], Call] | None = None) -> Outcome:
     """Project, run, compare. `again` draws the same call afresh (for a second
     measurement)."""
+    if crashes_numpy(call):
+        return Outcome(call, "skip", "NumPy crashes on this call (see crashes_numpy)")
     inputs = _arrays_in((call.args, call.kwargs), [])
     objects = any(a.dtype.kind in "OTUSV" for a in inputs)
     try:
