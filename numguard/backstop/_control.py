@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import collections
 import itertools
-import logging
 import os
 import sys
 import threading
@@ -37,12 +36,9 @@ from ..settings import Settings, _configure, _scoped, caller_frame, process_sett
 from .. import forksafe
 from . import _capsule
 from ._judge import UNLIMITED, Judge, fresh_until, thresholds
-from ..report import shown
 
 #: Set to "ctypes" to skip the C helper (tests and benchmarks use it to measure the fallback).
 BACKEND_VARIABLE = "NUMGUARD_BACKSTOP_BACKEND"
-
-logger = logging.getLogger("numguard")
 
 
 def load_backend() -> tuple[Any, str]:
@@ -287,6 +283,8 @@ class Backstop:
                    f"({type(error).__name__}: {error}); plain NumPy allocations inside "
                    f"guard blocks are not judged")
         try:
+            from ..report import logger, shown  # logging, the formatter: only to report
+
             logger.error(message)
             if not shown(logger):
                 sys.stderr.write(message + "\n")
