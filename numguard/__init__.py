@@ -15,6 +15,8 @@ the module `__getattr__` below (PEP 562).
 
 from __future__ import annotations
 
+import os as _os
+import sys as _sys
 from typing import TYPE_CHECKING, Any
 
 # NumPy first: the backstop's import reads NumPy's C API, and NumPy's import is where a
@@ -98,6 +100,27 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY) | _SUBMODULES)
 
 
+def _finish_imports_before_fork() -> None:
+    """Wait, in the forking thread, for the numguard imports other threads are making.
+
+    With names loaded on first use, a thread may be importing numguard.guarded (or any
+    numguard module) when another forks: the child inherits that import's lock held by
+    a thread it does not have, and its own first use of the module hangs forever
+    (tests/test_fork_locks.py). Importing a module another thread is importing waits
+    for that import to finish, so the child gets it whole. A fork with no such import
+    under way costs one pass over sys.modules.
+    """
+    from importlib import import_module
+
+    for name, module in list(_sys.modules.items()):
+        if name.startswith("numguard.") and getattr(
+                getattr(module, "__spec__", None), "_initializing", False):
+            try:
+                import_module(name)
+            except Exception:  # noqa: BLE001, S112 - the fork goes on; first use will say
+                continue
+
+
 def load_ipython_extension(ipython: object) -> None:
     """`%load_ext numguard`: arm the session's cells (numguard.ipython; IPython only then)."""
     from numguard.ipython import load
@@ -119,3 +142,5 @@ def unload_ipython_extension(ipython: object) -> None:
 # guard, `python -m numguard` with exit status 2).
 configure_from_environment()
 del configure_from_environment, numpy
+if hasattr(_os, "register_at_fork"):
+    _os.register_at_fork(before=_finish_imports_before_fork)
