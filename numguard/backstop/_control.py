@@ -24,6 +24,7 @@ the blocks of the thread that forked, the only one that exists there.
 from __future__ import annotations
 
 import collections
+import contextvars
 import itertools
 import os
 import sys
@@ -77,7 +78,7 @@ class Backstop:
         self.backend_name: str | None = None
         self.armed = False
         self.installed = False
-        self._verified = False  # the new-thread self-test passed once
+        self._verified = False  # the empty-context self-test passed once
         self._capsule: object | None = None
         self._process_bounds = (UNLIMITED, UNLIMITED, UNLIMITED)  # (floor, fast, hard) while armed
         #: From the last budget a decision read: no fast bound above what that reading
@@ -390,16 +391,16 @@ class Backstop:
 
 
 def _is_guarding_everywhere(backend: Any) -> bool:
-    """A self-test: a new thread (NumPy's default handler) must see the backstop."""
-    name = backend.NAME
-    seen: list[str | None] = []
-    # Looked up here: the start-up hook arms inside NumPy's import, and the thread must
-    # not import anything (it would wait on that import's lock while we wait on it).
+    """A self-test: an empty context (what a new thread starts with: NumPy's default
+    handler) must see the backstop.
+
+    Run in a fresh contextvars.Context rather than a new thread: the same lookup of
+    NumPy's handler variable with nothing set, without starting a thread (0.2 to 5 ms
+    of an armed process's start-up on a busy machine, against about 10 us).
+    """
+    # Looked up here: the start-up hook arms inside NumPy's import.
     get_handler_name = _capsule.multiarray_module().get_handler_name
-    thread = threading.Thread(target=lambda: seen.append(get_handler_name()))
-    thread.start()
-    thread.join()
-    return seen == [name]
+    return contextvars.Context().run(get_handler_name) == backend.NAME
 
 
 #: The process's backstop.
