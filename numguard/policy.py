@@ -19,12 +19,38 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextvars import ContextVar
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .memory import Budget, budget_for, recent_budget
-from .projection.record import Estimate
-from .report import Trip, act
 from .settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from .projection.record import Estimate
+    from .report import Trip
+
+
+
+def __getattr__(name: str) -> Any:
+    """Trip, act and Estimate, still readable here (`policy.Trip`): imported on first use,
+    because a process armed at start-up judges with this module and loads the report
+    formatter and the projection layer only when it has something to report."""
+    if name in ("Trip", "act"):
+        from . import report
+
+        return getattr(report, name)
+    if name == "Estimate":
+        from .projection.record import Estimate
+
+        return Estimate
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _trip(rule: str, *args: Any, **kwargs: Any) -> Trip:
+    """A Trip (numguard.report, loaded by the first rule that trips)."""
+    from .report import Trip
+
+    return Trip(rule, *args, **kwargs)
+
 
 #: Below this, a result cannot trip a limit given as a share of available memory, nor
 #: the cap of an explicit limit (the process would already be failing for lack of
@@ -128,10 +154,10 @@ def judge_shapes(estimate: Estimate, settings: Settings) -> Trip | None:
     if settings.inflation is not None:
         largest = estimate.largest_operand_size
         if largest and estimate.result_size > settings.inflation * largest:
-            return Trip("inflation", factor=settings.inflation,
+            return _trip("inflation", factor=settings.inflation,
                         origin=settings.origin("inflation"))
     if settings.rank_promotion != "allow" and _promotes_rank(estimate):
-        return Trip("rank_promotion", origin=settings.origin("rank_promotion"))
+        return _trip("rank_promotion", origin=settings.origin("rank_promotion"))
     return None
 
 
@@ -139,27 +165,27 @@ def judge_bytes(nbytes: int, settings: Settings, budget: Budget | None = None) -
     """The memory rule alone, for `nbytes` about to be allocated (the backstop's verdict)."""
     limit = settings.limit
     if limit.nbytes is not None and nbytes > limit.nbytes:
-        return Trip("memory", limit.nbytes, limit.text, budget,
+        return _trip("memory", limit.nbytes, limit.text, budget,
                     origin=settings.origin("limit"), fixed=True)
     if nbytes <= NEGLIGIBLE_NBYTES:
         return None
     if budget is None:
         budget = _over_any_budget(nbytes, limit)
         if budget is not None:  # refused whatever the usage: a reading cannot change it
-            return (Trip("memory", budget.available, limit.text, budget,
+            return (_trip("memory", budget.available, limit.text, budget,
                          origin=settings.origin("limit"), capped=True, fixed=True)
                     if limit.nbytes is not None else
-                    Trip("memory", limit.resolve(budget.available), limit.text, budget,
+                    _trip("memory", limit.resolve(budget.available), limit.text, budget,
                          origin=settings.origin("limit")))
     budget = budget or budget_for(nbytes)
     if limit.nbytes is not None:
         if nbytes > budget.available:
-            return Trip("memory", budget.available, limit.text, budget,
+            return _trip("memory", budget.available, limit.text, budget,
                         origin=settings.origin("limit"), capped=True, fixed=True)
         return None
     allowed = limit.resolve(budget.available)
     if nbytes > allowed:
-        return Trip("memory", allowed, limit.text, budget, origin=settings.origin("limit"))
+        return _trip("memory", allowed, limit.text, budget, origin=settings.origin("limit"))
     return None
 
 
@@ -206,6 +232,8 @@ def enforce(estimate: Estimate, settings: Settings | None = None) -> int:
         if trip is not None:
             mode = mode_for(trip, settings)
             if mode != "off":
+                from .report import act
+
                 act(mode, estimate, trip)
     return estimate.peak
 

@@ -48,16 +48,19 @@ import sys
 import threading
 from collections.abc import Callable
 from contextvars import ContextVar
-from dataclasses import replace
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..memory import Budget, budget_for
 from ..memory.monitor import MAX_AGE, SMALL_DIVISOR, SMALL_FLOOR
 from ..policy import JUDGED, NEGLIGIBLE_NBYTES, judge_bytes, judge_shapes, mode_for, uses_shape_rules
-from ..report import Trip, site_of
 from ..settings import Settings, _scoped, process_settings
-from ._report import Refusal, diagnosed, report_failure, report_trip
+
+if TYPE_CHECKING:
+    from ..report import Trip
+
+# What reports a trip (._report, numguard.report, numguard.diagnosis) is imported where a
+# request trips: a process armed at start-up loads it only when it has something to say.
 
 UNLIMITED = 2**64 - 1
 
@@ -227,6 +230,11 @@ class Judge:
 
     def _over_limit(self, nbytes: int, kind: int, repeat: bool, settings: Settings,
                     trip: Trip, scoped: bool, frame: FrameType | None) -> int:
+        from dataclasses import replace
+
+        from ..report import site_of
+        from ._report import Refusal, diagnosed, report_trip
+
         if trip.budget is None:  # for the record only: a refusal is rare
             trip = replace(trip, budget=budget_for(nbytes))
         mode = mode_for(trip, settings)
@@ -250,6 +258,8 @@ class Judge:
         try:
             self._local.refusal = None
             if not interrupt:
+                from ._report import report_failure
+
                 report_failure(nbytes, error, refuse)
         except BaseException:  # noqa: BLE001, S110
             pass

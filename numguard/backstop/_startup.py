@@ -4,12 +4,15 @@
 the interpreter starts. The switch: ANY of NUMGUARD_MODE, NUMGUARD_LIMIT,
 NUMGUARD_INFLATION, NUMGUARD_RANK_PROMOTION set (not empty) arms the process, the mode
 defaulting to "raise"; NUMGUARD_MODE=off (or none of them set) means not armed, and
-then the line does nothing else. Otherwise it loads this file by path, under its own
-name, so that neither numguard nor NumPy is imported yet: a process that never uses
-NumPy (pip, a health check, a shell script's helper) pays about 0.1 ms, not NumPy's
-import. It runs once per process (a venv's lib64 -> lib symlink makes site read the
-file twice), and if numguard cannot be found (an editable install whose source folder
-moved) it says so in one line on stderr.
+then the line does nothing else. Site compiles the line at every interpreter start:
+with none of the four names in the environment it costs about 30 us, mostly compiling
+it, and the part that reads their values and finds numguard is compiled only when one
+is there. Armed, it loads this file by path, under its own name, so that neither
+numguard nor NumPy is imported yet: a process that never uses NumPy (pip, a health
+check, a shell script's helper) pays about 0.1 ms, not NumPy's import. It runs once
+per process (a venv's lib64 -> lib symlink makes site read the file twice), and if
+numguard cannot be found (an editable install whose source folder moved) it says so in
+one line on stderr.
 
 `arm_when_numpy_is_imported` puts a finder first on ``sys.meta_path``. It answers only
 for "numpy": it lets the other finders find NumPy, and makes the loader arm numguard
@@ -48,11 +51,9 @@ class NumpyWatcher:
     def find_spec(self, fullname, path=None, target=None):
         if fullname != "numpy" or self._searching:
             return None
-        import importlib.util  # not at module level: it costs start-up time
-
         self._searching = True
         try:
-            spec = importlib.util.find_spec("numpy")  # the other finders answer
+            spec = self._find_with_the_others(fullname, path, target)
         finally:
             self._searching = False
         if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
@@ -74,6 +75,17 @@ class NumpyWatcher:
         except (AttributeError, TypeError):  # a loader that refuses attributes: arm later
             return spec
         return spec
+
+    def _find_with_the_others(self, fullname, path, target):
+        """The spec the other finders give, asked in turn as the import system asks them
+        (what importlib.util.find_spec does, without importing importlib.util)."""
+        for finder in list(sys.meta_path):
+            find_spec = None if finder is self else getattr(finder, "find_spec", None)
+            if find_spec is not None:
+                spec = find_spec(fullname, path, target)
+                if spec is not None:
+                    return spec
+        return None
 
     def remove(self) -> None:
         try:
