@@ -23,7 +23,13 @@ import shlex
 import sys
 from typing import Any
 
-from IPython.core.error import UsageError
+try:
+    from IPython.core.error import UsageError
+except ImportError as error:  # pragma: no cover - exercised where IPython is absent
+    raise ImportError(
+        f"numguard.ipython needs IPython ({error.name} is missing): "
+        "pip install 'numguard[jupyter]'"
+    ) from error
 
 from . import backstop
 from .errors import NumguardError
