@@ -32,10 +32,10 @@ except ImportError as error:  # pragma: no cover - exercised where IPython is ab
     ) from error
 
 from . import backstop
+from .environment import ACCEPTED, reason_of, text_to_value
 from .errors import NumguardError
 from .memory import budget, format_bytes
 from .scope import guard, translating
-from .environment import ACCEPTED, reason_of, text_to_value
 from .settings import Settings, _configure, process_settings, settings_fields, validate
 
 __all__ = ["CellTranslator", "load", "load_ipython_extension", "status_text", "unload",

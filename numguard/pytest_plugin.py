@@ -29,10 +29,10 @@ from typing import Any
 import pytest
 
 from . import environment
+from .environment import ACCEPTED, reason_of, text_to_value
 from .errors import NumguardError
 from .growth import ScalingReport, allocation_site, short_path, watch_allocations
 from .growth import marker as scaling_marker
-from .environment import ACCEPTED, reason_of, text_to_value
 from .limits import parse_limit
 from .memory import format_bytes
 from .scope import guard

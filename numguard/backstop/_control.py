@@ -32,12 +32,12 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from ..memory.monitor import SMALL_DIVISOR, SMALL_FLOOR
-from ..settings import Settings, _configure, _scoped, caller_frame, process_settings
 from .. import forksafe
+from ..memory.monitor import SMALL_DIVISOR, SMALL_FLOOR
+from ..report import shown
+from ..settings import Settings, _configure, _scoped, caller_frame, process_settings
 from . import _capsule
 from ._judge import UNLIMITED, Judge, fresh_until, thresholds
-from ..report import shown
 
 #: Set to "ctypes" to skip the C helper (tests and benchmarks use it to measure the fallback).
 BACKEND_VARIABLE = "NUMGUARD_BACKSTOP_BACKEND"

@@ -54,7 +54,14 @@ from typing import Any
 
 from ..memory import Budget, budget_for
 from ..memory.monitor import MAX_AGE, SMALL_DIVISOR, SMALL_FLOOR
-from ..policy import JUDGED, NEGLIGIBLE_NBYTES, judge_bytes, judge_shapes, mode_for, uses_shape_rules
+from ..policy import (
+    JUDGED,
+    NEGLIGIBLE_NBYTES,
+    judge_bytes,
+    judge_shapes,
+    mode_for,
+    uses_shape_rules,
+)
 from ..report import Trip, site_of
 from ..settings import Settings, _scoped, process_settings
 from ._report import Refusal, diagnosed, report_failure, report_trip

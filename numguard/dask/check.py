@@ -31,8 +31,8 @@ from dask.highlevelgraph import HighLevelGraph
 from dask.utils import format_bytes, key_split
 
 import numguard
-from numguard.limits import parse_limit
 from numguard.errors import MemoryLimitError
+from numguard.limits import parse_limit
 
 #: The chunk types whose bytes are shape x itemsize.
 NUMPY_CHUNK_TYPES = ("numpy.ndarray", "numpy.ma.core.MaskedArray", "numpy.ma.MaskedArray")

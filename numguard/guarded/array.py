@@ -30,9 +30,9 @@ import numpy as np
 
 from numguard import forksafe
 
+from .allocating import AllocatingMethods, overrides_for
 from .deferral import EITHER, Guarded, defers, same_shape_view
 from .functions import FunctionProtocol
-from .allocating import AllocatingMethods, overrides_for
 from .operators import ReflectedOperators, own_operators
 from .ufuncs import UfuncProtocol, subclass_array_ufunc
 

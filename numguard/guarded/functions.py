@@ -27,9 +27,8 @@ from typing import Any
 import numpy as np
 
 from numguard import settings as _settings
-from numguard.policy import ELEMENT_SLACK, ALLOWANCE_SLACK, JUDGED, cannot_trip, enforce
+from numguard.policy import ALLOWANCE_SLACK, ELEMENT_SLACK, JUDGED, cannot_trip, enforce
 from numguard.projection import registered_functions
-from numguard.projection.registry import FUNCTIONS
 
 from .deferral import FUNCTION, defers, plain, plain_one, rewrap
 

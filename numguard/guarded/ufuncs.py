@@ -25,9 +25,9 @@ import numpy as np
 
 from numguard import settings as _settings
 from numguard.policy import (
+    ALLOWANCE_SLACK,
     ELEMENT_SLACK,
     JUDGED,
-    ALLOWANCE_SLACK,
     cannot_trip,
     enforce,
     run_judged,

@@ -12,7 +12,16 @@ from numpy.lib.array_utils import normalize_axis_index
 from ..operands import as_array, plain_array, repeat_copies, split_axis
 from ..record import Estimate, build
 from ..registry import projects
-from .common import INTP, atleast, concat_shape, count_nonzero, join_dtype, out_array, shape_arg, void
+from .common import (
+    INTP,
+    atleast,
+    concat_shape,
+    count_nonzero,
+    join_dtype,
+    out_array,
+    shape_arg,
+    void,
+)
 
 
 @projects(np.concatenate)

@@ -15,7 +15,8 @@ modelled (the `temporaries` of the Estimate):
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 from numpy.linalg import LinAlgError

@@ -87,7 +87,7 @@ def _dot_copies(x: Any, y: Any, dtype: np.dtype) -> int:
     if not blas:
         return copies
     matrices = [_matrix(v) for v in (x, y)]
-    for v, fresh, matrix, other in zip((x, y), converted, matrices, matrices[::-1]):
+    for v, fresh, matrix, other in zip((x, y), converted, matrices, matrices[::-1]):  # noqa: B007
         if fresh:
             continue  # a new C-contiguous array
         c, f = v.flags.c_contiguous, v.flags.f_contiguous

@@ -10,11 +10,11 @@ import numpy as np
 from numpy.lib.array_utils import normalize_axis_index
 
 from ..broadcast import broadcast_shapes
-from ..operands import as_array, plain_array, split_axis
 from ..ndarray_selection import index_copy, searchsorted_copies
+from ..operands import as_array, plain_array, split_axis
 from ..record import Estimate, build
 from ..registry import projects
-from .common import BOOL, INTP, F8, out_array, shape_arg, void
+from .common import BOOL, F8, INTP, out_array, shape_arg, void
 
 
 @projects(np.sort, np.argsort)
