@@ -7,8 +7,8 @@ process switch (`enable()`, or any NUMGUARD_* environment variable at start-up).
 `budget()` says how much memory this process can really use.
 """
 
+from numguard.guarded import GuardedArray, unwrap, wrap
 from numguard.backstop import disable, enable
-from numguard.environment import configure_from_environment
 from numguard.errors import (
     BroadcastMemoryError,
     MemoryLimitError,
@@ -16,10 +16,10 @@ from numguard.errors import (
     NumguardWarning,
 )
 from numguard.growth import scaling
-from numguard.guarded import GuardedArray, unwrap, wrap
 from numguard.memory import budget
 from numguard.projection import estimate
 from numguard.scope import guard
+from numguard.environment import configure_from_environment
 from numguard.settings import Settings, configure, get_settings
 
 __version__ = "0.1.0"

@@ -60,7 +60,7 @@ def load_backend() -> tuple[Any, str]:
         wanted = "ctypes"
     if wanted != "ctypes":
         try:
-            from . import _handler
+            from . import _handler  # type: ignore[attr-defined]
 
             return _handler, "c"
         except ImportError:
@@ -75,7 +75,7 @@ class Backstop:
     """One per process (`controller`): the handler's installation, bounds and judge."""
 
     def __init__(self) -> None:
-        forksafe.lock(self, "lock", reentrant=True)
+        self.lock = forksafe.lock(self, "lock", reentrant=True)
         self.judge = Judge(self._budget_read)
         self.backend: Any = None
         self.backend_name: str | None = None

@@ -183,7 +183,7 @@ def resolve_limit(limit: int | str | None) -> tuple[int, str]:
                          f"('50%')") from None
     if parsed.nbytes is not None:
         return parsed.nbytes, f"limit={parsed.text}"
-    return max(1, int(parsed.fraction * base)), f"limit={parsed.text} of {source}"
+    return max(1, parsed.resolve(base)), f"limit={parsed.text} of {source}"
 
 
 def default_limit() -> tuple[int, str]:

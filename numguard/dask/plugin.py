@@ -235,7 +235,7 @@ class ProcessArming:
     """
 
     def __init__(self) -> None:
-        forksafe.lock(self, "_lock")
+        self._lock = forksafe.lock(self, "_lock")
         self._workers: dict[int, tuple[Worker, WorkerLimit, NumguardPlugin]] = {}
         self._before: numguard.Settings | None = None
         self._was_armed = False
