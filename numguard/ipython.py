@@ -87,7 +87,7 @@ def _call(name: str, where: ast.AST, *args: ast.expr) -> ast.Call:
                     **_position(where))
 
 
-def _position(where: ast.AST | None) -> dict[str, int]:
+def _position(where: ast.AST | None) -> dict[str, Any]:
     """`where`'s position, for new nodes (placed by hand: walking the cell costs more)."""
     if where is None:
         return {}
@@ -151,8 +151,8 @@ def wrap_statements(body: list[ast.stmt], show_assignment: bool = False) -> list
     if isinstance(last, ast.Expr):
         inner[-1] = ast.Expr(_call("_hold", last, last.value), **_position(last))
         after.append(ast.Expr(_call("_release", last), **_position(last)))
-    elif show_assignment and _assigned_name(last):
-        shown = ast.Name(_assigned_name(last), ast.Load(), **_position(last))
+    elif show_assignment and (name := _assigned_name(last)):
+        shown = ast.Name(name, ast.Load(), **_position(last))
         after.append(ast.Expr(shown, **_position(last)))
     first = body[0]
     block = ast.With(items=[ast.withitem(_call("_translating", first))], body=inner,

@@ -129,6 +129,7 @@ def _shared_default_limit() -> tuple[str, Any] | None:
     if limit.nbytes is not None:
         share = parse_limit(max(1, limit.nbytes // workers))
     else:
+        assert limit.fraction is not None  # a Limit holds nbytes or a fraction
         share = parse_limit(f"{limit.fraction * 100 / workers:.6g}%")
     return (f"pytest-xdist: {limit.text} shared among {workers} workers", share)
 

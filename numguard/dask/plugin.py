@@ -85,7 +85,7 @@ class NumguardPlugin(WorkerPlugin):
         return {"mode": self.mode, "limit": self.limit, "inflation": self.inflation}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(**state)
+        self.__init__(**state)  # type: ignore[misc]
 
     def setup(self, worker: Worker) -> None:
         if self.mode == "off":
