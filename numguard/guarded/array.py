@@ -39,7 +39,7 @@ from .ufuncs import UfuncProtocol, subclass_array_ufunc
 _ndarray = np.ndarray
 
 
-class GuardedArray(ReflectedOperators, UfuncProtocol, FunctionProtocol, AllocatingMethods,
+class GuardedArray(ReflectedOperators, UfuncProtocol, FunctionProtocol, AllocatingMethods,  # type: ignore[misc]
                    Guarded, np.ndarray):
     """An ndarray whose allocating operations are checked against numguard's settings
     first: ufunc calls, array functions and the ndarray methods that allocate."""

@@ -56,14 +56,14 @@ class FunctionProtocol:
 
     __slots__ = ()
 
-    def __array_function__(self, func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
+    def __array_function__(self: Any, func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
         if defers(types, FUNCTION):
             return NotImplemented
         guarded = type(self)
         unguarded = guarded._unguarded
         own_protocol = unguarded.__array_function__ is not _ndarray_function
-        settings = _scoped_get()  # the Scope: not kept in a local (see settings.Scope)
-        settings = _settings._process if settings is None else settings.settings
+        settings: _settings.Scope | _settings.Settings | None = _scoped_get()  # the Scope: not kept in a local (see settings.Scope)
+        settings = _settings._process if settings is None else settings.settings  # type: ignore[union-attr]
         if settings.mode == "off":
             if own_protocol:
                 plain_args, plain_kwargs = plain(args, kwargs)
