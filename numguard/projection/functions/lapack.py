@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 from numpy.linalg import LinAlgError
-from numpy.linalg._linalg import _commonType
+from numpy.linalg._linalg import _commonType  # type: ignore[attr-defined]
 
 from ..record import Estimate, build
 

@@ -187,7 +187,7 @@ def digitize(func: Any, /, x: Any, bins: Any, right: Any = False) -> Estimate:
         else 0
     ends = plain_array(edges)[[0, -1]] if edges.size > 1 else None
     decreasing = ends is not None and bool(ends[0] > ends[-1])  # two elements read
-    search = searchsorted_copies(edges[::-1] if decreasing else edges, x, None)
+    search = searchsorted_copies(edges[::-1] if decreasing else edges, x, None)  # type: ignore[index]
     result = x.size * INTP.itemsize
     return build(func, (x.shape,), (INTP,), (x, edges),
                  peak=max(checked, search + result, 2 * result if decreasing else 0))
