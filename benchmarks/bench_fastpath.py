@@ -20,7 +20,6 @@ import timeit
 
 import numpy as np
 import pytest
-
 from variants import as_kind
 
 from numguard.guarded import ufuncs

@@ -6,7 +6,6 @@ Compare the groups' rows as ratios: they are measured in the same run.
 
 import numpy as np
 import pytest
-
 from variants import variants
 
 SIZES = {"1": 1, "1e3": 1_000, "1e6": 1_000_000}

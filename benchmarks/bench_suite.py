@@ -10,11 +10,11 @@ from __future__ import annotations
 import operator
 
 import numpy as np
+import pipeline
 import pytest
+from variants import KINDS, as_kind, available, binary
 
 import numguard
-import pipeline
-from variants import KINDS, as_kind, available, binary
 
 SIZES = {"1": 1, "1e3": 1_000, "1e6": 1_000_000, "1e7": 10_000_000}
 

@@ -19,8 +19,8 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 
 from . import backstop
-from .memory import Budget, budget, format_bytes
 from .environment import ENVIRONMENT, settings_from_environment
+from .memory import Budget, budget, format_bytes
 from .settings import Settings, process_settings, validate
 
 PROG = "python -m numguard"

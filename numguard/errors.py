@@ -35,21 +35,21 @@ class NumguardError(Exception):
     def _rendered(self) -> None:
         render, self._render = self._render, None
         if render is not None:
-            BaseException.args.__set__(self, (render(),))
+            BaseException.args.__set__(self, (render(),))  # type: ignore[attr-defined]
 
     def __str__(self) -> str:
         self._rendered()
         return super().__str__()
 
-    @property  # type: ignore[override]
+    @property
     def args(self) -> tuple:
         self._rendered()
-        return BaseException.args.__get__(self)
+        return BaseException.args.__get__(self)  # type: ignore[attr-defined]
 
     @args.setter
     def args(self, value: tuple) -> None:
         self._render = None
-        BaseException.args.__set__(self, value)
+        BaseException.args.__set__(self, value)  # type: ignore[attr-defined]
 
     def __reduce__(self) -> tuple:
         # Crosses process boundaries (process pools, dask workers) and copies intact.

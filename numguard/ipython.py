@@ -23,13 +23,19 @@ import shlex
 import sys
 from typing import Any
 
-from IPython.core.error import UsageError
+try:
+    from IPython.core.error import UsageError
+except ImportError as error:  # pragma: no cover - exercised where IPython is absent
+    raise ImportError(
+        f"numguard.ipython needs IPython ({error.name} is missing): "
+        "pip install 'numguard[jupyter]'"
+    ) from error
 
 from . import backstop
+from .environment import ACCEPTED, reason_of, text_to_value
 from .errors import NumguardError
 from .memory import budget, format_bytes
 from .scope import guard, translating
-from .environment import ACCEPTED, reason_of, text_to_value
 from .settings import Settings, _configure, process_settings, settings_fields, validate
 
 __all__ = ["CellTranslator", "load", "load_ipython_extension", "status_text", "unload",
@@ -81,7 +87,7 @@ def _call(name: str, where: ast.AST, *args: ast.expr) -> ast.Call:
                     **_position(where))
 
 
-def _position(where: ast.AST | None) -> dict[str, int]:
+def _position(where: ast.AST | None) -> dict[str, Any]:
     """`where`'s position, for new nodes (placed by hand: walking the cell costs more)."""
     if where is None:
         return {}
@@ -145,8 +151,8 @@ def wrap_statements(body: list[ast.stmt], show_assignment: bool = False) -> list
     if isinstance(last, ast.Expr):
         inner[-1] = ast.Expr(_call("_hold", last, last.value), **_position(last))
         after.append(ast.Expr(_call("_release", last), **_position(last)))
-    elif show_assignment and _assigned_name(last):
-        shown = ast.Name(_assigned_name(last), ast.Load(), **_position(last))
+    elif show_assignment and (name := _assigned_name(last)):
+        shown = ast.Name(name, ast.Load(), **_position(last))
         after.append(ast.Expr(shown, **_position(last)))
     first = body[0]
     block = ast.With(items=[ast.withitem(_call("_translating", first))], body=inner,

@@ -112,9 +112,9 @@ def parse_limit(value: Any) -> Limit:
     if isinstance(value, Limit):
         return value
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
-        if not math.isfinite(value) or value < 1 or value != int(value):
+        if not math.isfinite(value) or value < 1 or value != int(value):  # type: ignore[call-overload]
             raise _invalid(value, "a byte count must be a positive whole number")
-        return Limit(int(value), None, size_text(int(value)))
+        return Limit(int(value), None, size_text(int(value)))  # type: ignore[call-overload]
     if not isinstance(value, str):
         raise _invalid(value, f"a limit cannot be a {type(value).__name__}")
     return _parse_text(value)

@@ -29,10 +29,10 @@ from typing import Any
 import pytest
 
 from . import environment
+from .environment import ACCEPTED, reason_of, text_to_value
 from .errors import NumguardError
 from .growth import ScalingReport, allocation_site, short_path, watch_allocations
 from .growth import marker as scaling_marker
-from .environment import ACCEPTED, reason_of, text_to_value
 from .limits import parse_limit
 from .memory import format_bytes
 from .scope import guard
@@ -129,6 +129,7 @@ def _shared_default_limit() -> tuple[str, Any] | None:
     if limit.nbytes is not None:
         share = parse_limit(max(1, limit.nbytes // workers))
     else:
+        assert limit.fraction is not None  # a Limit holds nbytes or a fraction
         share = parse_limit(f"{limit.fraction * 100 / workers:.6g}%")
     return (f"pytest-xdist: {limit.text} shared among {workers} workers", share)
 

@@ -170,7 +170,7 @@ def shown(log: logging.Logger) -> bool:
             return True
         if not current.propagate:
             return False
-        current = current.parent  # type: ignore[assignment]
+        current = current.parent
     return False
 
 

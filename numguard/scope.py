@@ -137,7 +137,7 @@ class guard:
 
     def __init__(self, **settings: Any) -> None:
         self._changes = validate(settings)
-        self._origin = BlockOrigin(tuple(settings), caller_frame())
+        self._origin: BlockOrigin | str = BlockOrigin(tuple(settings), caller_frame())
         #: {"scope": the Scope of the active entry}: one entry at a time, claimed with
         #: dict.setdefault, which is atomic, so that threads sharing an instance get the
         #: documented TypeError and nothing else.
@@ -299,7 +299,7 @@ class BlockOrigin:
         return (BlockOrigin, (self.names, self.where))
 
 
-def _with_origin(base: Settings, changes: dict[str, Any], origin: BlockOrigin) -> Settings:
+def _with_origin(base: Settings, changes: dict[str, Any], origin: BlockOrigin | str) -> Settings:
     """`base` with the block's (already validated) changes, each noted as set at `origin`."""
     if not changes:
         return base

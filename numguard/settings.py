@@ -216,7 +216,7 @@ def caller_frame(depth: int = 2) -> tuple[str, int]:
     """(file name, line) of the first caller outside numguard (a few frames at most)."""
     frame = _frame(depth)
     while frame is not None and frame.f_code.co_filename.startswith(_OWN_DIR):
-        frame = frame.f_back  # type: ignore[assignment]
+        frame = frame.f_back
     if frame is None:
         return ("<unknown>", 0)
     return (os.path.basename(frame.f_code.co_filename), frame.f_lineno or 0)

@@ -14,7 +14,8 @@ tests/test_fuzz.py checks that every projected function has one.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.testing.overrides import get_overridable_numpy_ufuncs
@@ -50,7 +51,7 @@ def _show(x: Any) -> str:
     if isinstance(x, (list, tuple)) and len(x) > 6:
         return f"{type(x).__name__}[{len(x)}]"
     if isinstance(x, (list, tuple)):
-        return type(x)((_show(i) for i in x)).__repr__() if isinstance(x, list) else (
+        return type(x)(_show(i) for i in x).__repr__() if isinstance(x, list) else (
             "(" + ", ".join(_show(i) for i in x) + ("," if len(x) == 1 else "") + ")")
     return repr(x)
 

@@ -14,7 +14,6 @@ import io
 from typing import Any
 
 import numpy as np
-
 from fuzz_corpus import Draw, weak_or_array
 
 R: dict = {}

@@ -4,7 +4,6 @@ ndarray methods (`METHODS`: name -> draw -> (array, args, kwargs))."""
 from __future__ import annotations
 
 import numpy as np
-
 from fuzz_corpus import NUMERIC, Draw
 from fuzz_recipes import R, kw, recipe, side
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-
 from fuzz_corpus import Draw, weak_or_array
 from fuzz_recipes import R, kw, recipe
 

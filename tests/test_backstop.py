@@ -7,8 +7,8 @@ use np.empty, whose pages are never touched.
 from __future__ import annotations
 
 import gc
-import os
 import logging
+import os
 import threading
 import warnings
 

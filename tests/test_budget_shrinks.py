@@ -18,12 +18,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cgroup_fixtures import FakeSystem, GiB, MiB
 
 import numguard
 from numguard import backstop
 from numguard.memory import monitor as monitor_module
-
-from cgroup_fixtures import GiB, MiB, FakeSystem
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux budgets")
 

@@ -22,14 +22,14 @@ dask = pytest.importorskip("dask")
 distributed = pytest.importorskip("distributed")
 da = pytest.importorskip("dask.array")
 
+import dask_tasks  # noqa: E402
+from distributed.protocol import pickle as dask_pickle  # noqa: E402
+
 import numguard  # noqa: E402
 from numguard.dask import NumguardPlugin, check, worker_limit  # noqa: E402
 from numguard.dask.worker_limit import Requested  # noqa: E402
-from numguard.memory import format_bytes  # noqa: E402
 from numguard.errors import MemoryLimitError  # noqa: E402
-
-import dask_tasks  # noqa: E402
-from distributed.protocol import pickle as dask_pickle  # noqa: E402
+from numguard.memory import format_bytes  # noqa: E402
 
 MEMORY_LIMIT = 600 * 2**20
 BIG = 12_000  # a * a.T: 12000 x 12000 float64

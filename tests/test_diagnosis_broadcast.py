@@ -10,12 +10,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from test_diagnosis import allocations
+from test_diagnosis_values import paused
 
 import numguard
 from numguard.diagnosis import broadcast_estimate, diagnose, sites
 from numguard.policy import judge
-from test_diagnosis import allocations
-from test_diagnosis_values import paused
 
 BINARY_OP = "BINARY_OP" if sys.version_info >= (3, 11) else "BINARY_MULTIPLY"
 

@@ -8,10 +8,10 @@ import sys
 import threading
 
 import numpy as np
-
-from numguard.diagnosis import Diagnosis, broadcast_estimate, diagnose, is_user_code, user_frame
 from test_diagnosis import allocations
 from test_diagnosis_values import _warm_opcode_events
+
+from numguard.diagnosis import Diagnosis, broadcast_estimate, diagnose, is_user_code, user_frame
 
 NUMPY = os.path.dirname(np.__file__)
 

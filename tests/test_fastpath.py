@@ -20,8 +20,7 @@ import pytest
 
 import numguard
 from numguard import GuardedArray, wrap
-from numguard.guarded import guarded_class
-from numguard.guarded import ufuncs
+from numguard.guarded import guarded_class, ufuncs
 
 try:
     from numguard.guarded import _fastpath

@@ -23,7 +23,8 @@ import random
 import sys
 import tracemalloc
 import warnings
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
 import pytest
@@ -402,7 +403,7 @@ def run(seed: int, start: int, stop: int) -> list[Outcome]:
             outcomes.append(settled(Outcome(Call("recipe", None, (), {}), "recipe-error",
                                             f"[seed {seed} call {index}] {exc!r}")))
             continue
-        outcome = check(call, lambda: draw_call(np.random.default_rng([seed, index]), RECIPES,
+        outcome = check(call, lambda index=index: draw_call(np.random.default_rng([seed, index]), RECIPES,
                                                  METHODS))
         outcomes.append(settled(outcome._replace(
             message=f"[seed {seed} call {index}] " + outcome.message)))

@@ -3,8 +3,6 @@ before numguard estimates or converts anything, in all three override paths."""
 
 from __future__ import annotations
 
-import operator
-
 import numpy as np
 import pytest
 

@@ -20,11 +20,22 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays, mutually_broadcastable_shapes
 
 import numguard
-from numguard.errors import MemoryLimitWarning
-from numguard import MemoryLimitError, BroadcastMemoryError, GuardedArray, NumguardError, NumguardWarning, wrap
-from numguard.errors import InflationError, InflationWarning, RankPromotionError, RankPromotionWarning
+from numguard import (
+    BroadcastMemoryError,
+    GuardedArray,
+    MemoryLimitError,
+    NumguardError,
+    NumguardWarning,
+    wrap,
+)
+from numguard.errors import (
+    InflationError,
+    InflationWarning,
+    MemoryLimitWarning,
+    RankPromotionError,
+    RankPromotionWarning,
+)
 from numguard.projection import Estimate
-
 
 pytestmark = pytest.mark.usefixtures("unchanged_defaults")
 

@@ -17,8 +17,8 @@ from traitlets.config import Config  # noqa: E402
 
 import numguard  # noqa: E402
 from numguard import backstop  # noqa: E402
-from numguard.memory import format_bytes  # noqa: E402
 from numguard import ipython as extension  # noqa: E402
+from numguard.memory import format_bytes  # noqa: E402
 
 #: `%load_ext numguard` once numguard/__init__.py has the hooks; the module meanwhile.
 EXTENSION = "numguard" if hasattr(numguard, "load_ipython_extension") else "numguard.ipython"

@@ -14,9 +14,9 @@ import pytest
 
 import numguard
 from numguard import MemoryLimitError, configure, guard, wrap
+from numguard.environment import settings_from_environment
 from numguard.limits import Limit, parse_limit
 from numguard.memory import budget
-from numguard.environment import settings_from_environment
 
 pytestmark = pytest.mark.usefixtures("restored_defaults")
 

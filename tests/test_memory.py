@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from cgroup_fixtures import V1_NO_LIMIT, FakeSystem, GiB, KiB, MiB
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -19,8 +20,6 @@ import numguard.memory.monitor as monitor_module
 from numguard.memory import Budget, BudgetMonitor, Source, budget, budget_for, format_bytes
 from numguard.memory.files import FileReader
 from numguard.memory.sources import ProcessRlimit
-
-from cgroup_fixtures import V1_NO_LIMIT, FakeSystem, GiB, KiB, MiB
 
 INFINITY = resource.RLIM_INFINITY
 ON_LINUX = sys.platform.startswith("linux")

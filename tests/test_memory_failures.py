@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cgroup_fixtures import FakeSystem, GiB, KiB
 
 import numguard
 import numguard.memory.files as files_module
@@ -22,8 +23,6 @@ import numguard.memory.monitor as monitor_module
 import numguard.memory.sources as sources_module
 from numguard.memory import Budget, BudgetMonitor, Source, budget
 from numguard.memory.cgroups import parse_mountinfo
-
-from cgroup_fixtures import FakeSystem, GiB, KiB, MiB
 
 INFINITY = resource.RLIM_INFINITY
 FAILURES = [MemoryError(), RuntimeError("reader bug"), TypeError("unsupported operand")]

@@ -13,13 +13,12 @@ import os
 
 import numpy as np
 import pytest
+from test_pytest_plugin import RUN
 
 import numguard
 from numguard import backstop, guard
 from numguard.memory import budget
 from numguard.report import is_library_frame
-
-from test_pytest_plugin import RUN
 
 pytest_plugins = ["pytester"]
 

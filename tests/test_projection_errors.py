@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from oracle import public_class
 
 import numguard
 from numguard.errors import NumguardError
 from numguard.projection import estimate
-from oracle import public_class
 
 G = np.ones(2)
 

@@ -12,8 +12,8 @@ from numpy.testing.overrides import get_overridable_numpy_ufuncs
 
 import numguard
 from numguard.projection import Estimate, Stretch
-from numguard.projection.ufunc_methods import REORDERABLE_WITHOUT_IDENTITY
 from numguard.projection.signature import parse
+from numguard.projection.ufunc_methods import REORDERABLE_WITHOUT_IDENTITY
 
 
 def virtual(shape: tuple[int, ...], dtype: str = "f8") -> np.ndarray:

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, mutually_broadcastable_shapes
+from oracle import held_bytes
 
 import numguard
-from oracle import held_bytes
 from numguard.projection import FUNCTIONS
 
 pytestmark = pytest.mark.filterwarnings(

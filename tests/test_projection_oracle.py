@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 from numpy.testing.overrides import get_overridable_numpy_ufuncs
 from oracle import KernelTimeError, check_agreement
 from strategies import (
-    NUMPY_CRASHES,
-    call_strategy,
     NEEDS_OUT,
+    NUMPY_CRASHES,
     PARTITION_INDEX,
     STRING_RECIPES,
+    call_strategy,
     fill,
     partition_index_args,
     safe_string_out,

@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 from numpy.testing.overrides import get_overridable_numpy_array_functions
 
-from numguard.projection import tables
-from numguard.projection import FUNCTIONS
+from numguard.projection import FUNCTIONS, tables
 from numguard.projection.tables import PASS_THROUGH, UNSUPPORTED
 
 ESTIMATED = {f: p for f, p in FUNCTIONS.items() if not p.bound}

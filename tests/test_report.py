@@ -17,10 +17,9 @@ import numpy as np
 import pytest
 
 import numguard
-from numguard import MemoryLimitError, BroadcastMemoryError, NumguardError, NumguardWarning, wrap
+from numguard import BroadcastMemoryError, MemoryLimitError, NumguardError, NumguardWarning, wrap
 from numguard.errors import InflationError, RankPromotionError
 from numguard.memory import format_bytes
-
 
 pytestmark = pytest.mark.usefixtures("unchanged_defaults")
 

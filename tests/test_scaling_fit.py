@@ -95,7 +95,7 @@ def test_a_sum_of_terms_is_not_a_power_law_and_is_not_projected():
     text = str(report)
     assert "1 call site(s) not projected" in text
     assert "no clear power law: " in text
-    assert (f"projections at users = 5,000,000, items = 200,000 range from "
+    assert ("projections at users = 5,000,000, items = 200,000 range from "
             in text) and "with the runs used: not judged" in text
 
 

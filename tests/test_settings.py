@@ -9,7 +9,15 @@ import numpy as np
 import pytest
 
 import numguard
-from numguard import MemoryLimitError, BroadcastMemoryError, Settings, configure, get_settings, guard, wrap
+from numguard import (
+    BroadcastMemoryError,
+    MemoryLimitError,
+    Settings,
+    configure,
+    get_settings,
+    guard,
+    wrap,
+)
 from numguard.limits import Limit
 from numguard.settings import parse_limit
 

@@ -32,9 +32,9 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
+from .. import forksafe
 from ..memory.monitor import SMALL_DIVISOR, SMALL_FLOOR
 from ..settings import Settings, _configure, _scoped, caller_frame, process_settings
-from .. import forksafe
 from . import _capsule
 from ._judge import UNLIMITED, Judge, fresh_until, thresholds
 
@@ -57,7 +57,7 @@ def load_backend() -> tuple[Any, str]:
         wanted = "ctypes"
     if wanted != "ctypes":
         try:
-            from . import _handler
+            from . import _handler  # type: ignore[attr-defined]
 
             return _handler, "c"
         except ImportError:
@@ -72,7 +72,7 @@ class Backstop:
     """One per process (`controller`): the handler's installation, bounds and judge."""
 
     def __init__(self) -> None:
-        forksafe.lock(self, "lock", reentrant=True)
+        self.lock = forksafe.lock(self, "lock", reentrant=True)
         self.judge = Judge(self._budget_read)
         self.backend: Any = None
         self.backend_name: str | None = None

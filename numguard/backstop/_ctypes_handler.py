@@ -16,10 +16,10 @@ from __future__ import annotations
 import ctypes
 import threading
 import time
+from collections.abc import Callable
 from contextvars import ContextVar
 
 from . import _ctypes_interrupts as _interrupts
-from collections.abc import Callable
 
 KIND_MALLOC, KIND_CALLOC, KIND_REALLOC = 0, 1, 2
 NAME = "numguard_backstop_ctypes"

@@ -53,7 +53,14 @@ from typing import TYPE_CHECKING, Any
 
 from ..memory import Budget, budget_for
 from ..memory.monitor import MAX_AGE, SMALL_DIVISOR, SMALL_FLOOR
-from ..policy import JUDGED, NEGLIGIBLE_NBYTES, judge_bytes, judge_shapes, mode_for, uses_shape_rules
+from ..policy import (
+    JUDGED,
+    NEGLIGIBLE_NBYTES,
+    judge_bytes,
+    judge_shapes,
+    mode_for,
+    uses_shape_rules,
+)
 from ..settings import Settings, _scoped, process_settings
 
 if TYPE_CHECKING:

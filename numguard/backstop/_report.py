@@ -35,11 +35,13 @@ from ..report import (
     Site,
     Trip,
     describe,
-    error_for as report_error,
     log,
     numpy_allocation,
     shown,
     site_of,
+)
+from ..report import (
+    error_for as report_error,
 )
 
 KINDS = ("malloc", "calloc", "realloc")

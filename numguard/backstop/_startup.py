@@ -30,7 +30,6 @@ Only the standard library may be imported at module level here.
 import sys
 
 
-
 def arm_when_numpy_is_imported() -> None:
     if "numpy" in sys.modules:  # an earlier .pth file imported it already
         _arm()

@@ -31,8 +31,8 @@ from dask.highlevelgraph import HighLevelGraph
 from dask.utils import format_bytes, key_split
 
 import numguard
-from numguard.limits import parse_limit
 from numguard.errors import MemoryLimitError
+from numguard.limits import parse_limit
 
 #: The chunk types whose bytes are shape x itemsize.
 NUMPY_CHUNK_TYPES = ("numpy.ndarray", "numpy.ma.core.MaskedArray", "numpy.ma.MaskedArray")
@@ -183,7 +183,7 @@ def resolve_limit(limit: int | str | None) -> tuple[int, str]:
                          f"('50%')") from None
     if parsed.nbytes is not None:
         return parsed.nbytes, f"limit={parsed.text}"
-    return max(1, int(parsed.fraction * base)), f"limit={parsed.text} of {source}"
+    return max(1, parsed.resolve(base)), f"limit={parsed.text} of {source}"
 
 
 def default_limit() -> tuple[int, str]:

@@ -34,7 +34,7 @@ from numguard.scope import translating_thread
 try:
     from distributed.core import error_message
 except ImportError:  # a distributed without it: tasks fail with NumPy's own error
-    error_message = None
+    error_message = None  # type: ignore[assignment]
 
 #: Executors a task never runs in: the actor's and the event loop's offload pool.
 NOT_FOR_TASKS = ("actor", "offload")

@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import threading
 from typing import Any
 
 import dask
@@ -86,7 +85,7 @@ class NumguardPlugin(WorkerPlugin):
         return {"mode": self.mode, "limit": self.limit, "inflation": self.inflation}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(**state)
+        self.__init__(**state)  # type: ignore[misc]
 
     def setup(self, worker: Worker) -> None:
         if self.mode == "off":
@@ -236,7 +235,7 @@ class ProcessArming:
     """
 
     def __init__(self) -> None:
-        forksafe.lock(self, "_lock")
+        self._lock = forksafe.lock(self, "_lock")
         self._workers: dict[int, tuple[Worker, WorkerLimit, NumguardPlugin]] = {}
         self._before: numguard.Settings | None = None
         self._was_armed = False

@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from ..projection import estimate as project, project_ufunc, registered_functions
-from ..projection import registry
+from ..projection import estimate as project
+from ..projection import project_ufunc, registered_functions, registry
 from ..projection.ndarray_methods import METHODS
 from ..projection.record import Estimate
 from .operands import OperandTexts, checked, operand

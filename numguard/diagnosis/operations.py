@@ -21,6 +21,7 @@ repeat counts).
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -107,7 +108,7 @@ def _ufunc_operator(symbol: str, ufunc: np.ufunc, left: tuple, right: tuple, kwa
             (ufunc, cast), inputs = unary, (left,)
     operation[0] = f"`{symbol}` ({_name(ufunc)})"
     values = tuple(checked(value, text) for value, text in inputs)
-    if cast is not None and cast != array.dtype:  # NumPy squares a cast copy of `left`
+    if cast is not None and array is not None and cast != array.dtype:  # NumPy squares a cast copy of `left`
         return _cast_power(ufunc, array, cast, kwargs, operation[0], inputs)
     return _done(operation[0], project_ufunc(ufunc, "__call__", values, kwargs), inputs)
 
@@ -200,7 +201,7 @@ def _name(ufunc: Any) -> str:
     return f"np.{ufunc.__name__}"
 
 
-_HANDLERS = {
+_HANDLERS: dict[type, Callable[..., Any]] = {
     ast.BinOp: _binop, ast.AugAssign: _augassign, ast.UnaryOp: _unary,
     ast.Compare: _compare, ast.Subscript: _subscript, ast.Attribute: _attribute,
     ast.Call: _call,

@@ -95,7 +95,7 @@ def _locate(frame: FrameType, code: CodeType, lasti: int) -> Located:
     lasti = _instruction_start(code, lasti)
     instruction = _instruction(code, lasti)
     if _HAS_POSITIONS:
-        span = next(islice(code.co_positions(), lasti // 2, None), None)
+        span = next(islice(code.co_positions(), lasti // 2, None), None)  # type: ignore[attr-defined]
     elif instruction not in _EXPECTED:
         return _unknown(instruction, f"the line runs {instruction}, not an operation numguard projects")
     else:
@@ -188,7 +188,7 @@ def _executing_span(frame: FrameType, instruction: str) -> tuple | str:
                                instruction)
     if node is None:
         return "`executing` could not identify the expression"
-    return (node.lineno, node.end_lineno, node.col_offset, node.end_col_offset)
+    return (node.lineno, node.end_lineno, node.col_offset, node.end_col_offset)  # type: ignore[attr-defined]
 
 
 #: Python 3.10's operator instructions (BINARY_ADD, INPLACE_ADD...) -> the AST operator.
@@ -206,6 +206,6 @@ def _only_candidate(tree: ast.AST | None, lineno: int | None, instruction: str) 
         return None
     operator = _OPERATORS_310.get(instruction.partition("_")[2])
     found = [node for node in ast.walk(tree)
-             if isinstance(node, expected) and node.lineno <= lineno <= node.end_lineno
+             if isinstance(node, expected) and node.lineno <= lineno <= node.end_lineno  # type: ignore[attr-defined]
              and (operator is None or isinstance(getattr(node, "op", None), operator))]
     return found[0] if len(found) == 1 else None

@@ -112,7 +112,7 @@ def _reshape(array: np.ndarray, *shape: Any, order: str = "C", copy: Any = None)
     if is_stand_in(array):
         return reshaped(array, *shape, order=order)
     try:
-        return _ndarray.reshape(array, *shape, order=order, copy=False)
+        return _ndarray.reshape(array, *shape, order=order, copy=False)  # type: ignore[call-overload]
     except ValueError as error:
         raise NotEvaluated(f"the reshape would copy its operand ({error})") from error
 

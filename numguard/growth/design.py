@@ -141,4 +141,4 @@ def _named_at(at: Any, names: tuple[str, ...]) -> tuple[int, ...]:
 
 
 def _is_size(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value > 0
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and bool(value > 0)

@@ -146,7 +146,7 @@ def _increment_exponent(x1: int, x2: int, x3: int, ratio: float) -> float | None
     return (low + high) / 2
 
 
-def _matrix(points: Sequence[tuple[tuple[int, ...], int]]) -> np.ndarray:
+def _matrix(points: Sequence[tuple[tuple[int, ...], float]]) -> np.ndarray:
     return np.array([[1.0, *(math.log(s) for s in run)] for run, _ in points])
 
 

@@ -70,7 +70,8 @@ def run(item: pytest.Function, marker: pytest.Mark) -> ScalingReport:
         func(**{**fixtures, **sizes})
 
     try:
-        report = scaling(run_test, n, marker.kwargs.get("at"), marker.kwargs.get("limit"),
+        report = scaling(run_test, n, marker.kwargs.get("at"),  # type: ignore[arg-type]
+                         marker.kwargs.get("limit"),
                          arg=arg if isinstance(n, Mapping) else (arg or "n"))
     except ValueError as error:
         if started:

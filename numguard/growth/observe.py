@@ -133,7 +133,8 @@ def numpy_traces() -> list[tuple]:
     `tracemalloc._get_traces()` is what `tracemalloc.take_snapshot()` is built on; the
     public path would make a Trace object per trace, every Python object included.
     """
-    return [trace for trace in tracemalloc._get_traces() if trace[0] == NUMPY_DOMAIN]
+    return [trace for trace in tracemalloc._get_traces()  # type: ignore[attr-defined]
+            if trace[0] == NUMPY_DOMAIN]
 
 
 class Held(NamedTuple):

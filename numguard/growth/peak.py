@@ -56,8 +56,9 @@ def project_peak(design: Design, records: list[RunRecord],
                                            f"{unprojected[0].growth}")
     else:
         single = max((s.projected for s in sites if s.projected is not None), default=0)
-        total = max(single, sum(p.projected for p in parts))
+        total = max(single, sum(p.projected or 0 for p in parts))  # none is None here
         law = PowerLaw(None, total, total, total)
+    assert last.peak_site is not None  # measured keeps the runs that have one
     return PeakGrowth(design.names, tuple(held_by_run), tuple(r.peak for _, r in measured),
                       last.peak_site, tuple(parts), law)
 
@@ -71,12 +72,14 @@ def _part(design: Design, held_by_run: dict[tuple[int, ...], dict[Site, Held]],
     if (line is not None and line.law.problem in (UNSTABLE, CONSTANT)
             and held.total >= NEGLIGIBLE_SHARE * peak):
         return PeakPart(site[0], site[1], held.total, None, f"has {line.law.problem}")
-    if _grows(line, largest_run):
+    if line is not None and line.projected is not None and _grows(line, largest_run):
         ratio = line.projected / line.nbytes[line.runs.index(largest_run)]
-        projected, growth = round(held.largest * ratio), terms(line)
+        scaled = round(held.largest * ratio)
+        projected: int | None = scaled
+        growth = terms(line)
         if held.total > held.largest:
             others, how = top(lambda h: h.total - h.largest, held.total - held.largest)
-            projected = None if others is None else projected + others
+            projected = None if others is None else scaled + others
             growth = f"{growth}; its other arrays: {how}"
     else:
         projected, growth = top(lambda h: h.total, held.total)
@@ -85,6 +88,7 @@ def _part(design: Design, held_by_run: dict[tuple[int, ...], dict[Site, Held]],
 
 def _grows(line: SiteGrowth | None, largest_run: tuple[int, ...]) -> bool:
     return (line is not None and line.projected is not None and largest_run in line.runs
+            and line.exponents is not None
             and any(abs(a) >= NEGLIGIBLE_EXPONENT for a in line.exponents.values()))
 
 

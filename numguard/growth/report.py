@@ -198,7 +198,7 @@ class ScalingReport:
         """'; projected at users = 5,000,000, ...: 7.3 TiB (over the limit)', or the
         range the subsets of runs gave when the fit is not stable."""
         law = growth.law
-        if law.low is None:
+        if law.low is None or law.high is None:
             return f"; not projected: {law.problem}" if law.problem else ""
         if law.problem == CONSTANT:
             return (f"; projected at {self.design.describe_at()}, anywhere from "

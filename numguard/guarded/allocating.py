@@ -146,9 +146,9 @@ def _guarded(name: str, method: Any = None) -> Any:
     per_element = METHODS[name].bytes_per_element
     copies_input = METHODS[name].copies_input
 
-    def override(self: np.ndarray, /, *args: Any, **kwargs: Any) -> Any:
-        settings = _scoped_get()  # the Scope: not kept in a local (see settings.Scope)
-        settings = _settings._process if settings is None else settings.settings
+    def override(self: Any, /, *args: Any, **kwargs: Any) -> Any:
+        settings: _settings.Scope | _settings.Settings | None = _scoped_get()  # the Scope: not kept in a local (see settings.Scope)
+        settings = _settings._process if settings is None else settings.settings  # type: ignore[union-attr]
         # Judged: too small to matter, or projected and let through, with what it may
         # allocate. Only a call the override could not project is left for the
         # backstop to judge.
@@ -191,8 +191,8 @@ def _guarded_getitem(getitem: Any) -> Any:
                     break
             else:
                 return getitem(self, key)
-        settings = _scoped_get()  # the Scope: not kept in a local (see settings.Scope)
-        settings = _settings._process if settings is None else settings.settings
+        settings: _settings.Scope | _settings.Settings | None = _scoped_get()  # the Scope: not kept in a local (see settings.Scope)
+        settings = _settings._process if settings is None else settings.settings  # type: ignore[union-attr]
         if settings.mode != "off":
             bound = _gather_bound(self, key) if kind is _ndarray and self.ndim else None
             if bound is None or bound > small_bound(settings):
@@ -214,9 +214,9 @@ class AllocatingMethods:
     __getitem__ = _guarded_getitem(_getitem)
 
     @property
-    def imag(self) -> Any:
-        settings = _scoped_get()  # the Scope: not kept in a local (see settings.Scope)
-        settings = _settings._process if settings is None else settings.settings
+    def imag(self: Any) -> Any:
+        settings: _settings.Scope | _settings.Settings | None = _scoped_get()  # the Scope: not kept in a local (see settings.Scope)
+        settings = _settings._process if settings is None else settings.settings  # type: ignore[union-attr]
         if settings.mode != "off":
             allowed: int | None = self.size * self.itemsize
             if allowed > small_bound(settings):  # type: ignore[operator]
@@ -240,8 +240,8 @@ def _guarded_resize(method: Any) -> Any:
     project = METHODS["resize"].project
 
     def resize(self: Any, /, *args: Any, **kwargs: Any) -> Any:
-        settings = _scoped_get()  # the Scope: not kept in a local (see settings.Scope)
-        settings = _settings._process if settings is None else settings.settings
+        settings: _settings.Scope | _settings.Settings | None = _scoped_get()  # the Scope: not kept in a local (see settings.Scope)
+        settings = _settings._process if settings is None else settings.settings  # type: ignore[union-attr]
         allowed = (decide_method("resize", project, self, args, kwargs, settings)
                    if settings.mode != "off" else None)
         bound = method.__get__(self)

@@ -30,16 +30,16 @@ import numpy as np
 
 from numguard import forksafe
 
+from .allocating import AllocatingMethods, overrides_for
 from .deferral import EITHER, Guarded, defers, same_shape_view
 from .functions import FunctionProtocol
-from .allocating import AllocatingMethods, overrides_for
 from .operators import ReflectedOperators, own_operators
 from .ufuncs import UfuncProtocol, subclass_array_ufunc
 
 _ndarray = np.ndarray
 
 
-class GuardedArray(ReflectedOperators, UfuncProtocol, FunctionProtocol, AllocatingMethods,
+class GuardedArray(ReflectedOperators, UfuncProtocol, FunctionProtocol, AllocatingMethods,  # type: ignore[misc]
                    Guarded, np.ndarray):
     """An ndarray whose allocating operations are checked against numguard's settings
     first: ufunc calls, array functions and the ndarray methods that allocate."""

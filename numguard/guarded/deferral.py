@@ -16,7 +16,7 @@ by the `Guarded` base every one of them derives from.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -36,6 +36,9 @@ class Guarded:
     _unguarded: type = _ndarray
     #: The guarded class for plain ndarray results (set once GuardedArray exists).
     _for_ndarray: type = _ndarray
+
+    if TYPE_CHECKING:  # what the ndarray (sub)class a guarded class also derives from has
+        def view(self, *args: Any, **kwargs: Any) -> Any: ...
 
 
 _NUMPY_OWN = {name: getattr(_ndarray, name) for name in EITHER}
@@ -104,7 +107,7 @@ def plain(args: tuple, kwargs: dict) -> tuple[tuple, dict]:
             {k: plain_one(v) for k, v in kwargs.items()} if kwargs else kwargs)
 
 
-def rewrap(result: Any, guarded: type) -> Any:
+def rewrap(result: Any, guarded: type[Guarded]) -> Any:
     """Results back as guarded arrays: a plain ndarray as GuardedArray, an instance of
     exactly the user's class of `guarded` as `guarded`; inside the tuples and lists
     that divmod, meshgrid, split or unique_all return too. Anything else (a scalar,
@@ -121,7 +124,7 @@ def rewrap(result: Any, guarded: type) -> Any:
     return result
 
 
-def same_shape_view(array: Any, guarded: type) -> Any:
+def same_shape_view(array: Any, guarded: type[Guarded]) -> Any:
     """`array.view(guarded)`, of `array`'s shape, or `array` itself if it cannot be.
 
     A guarded view must never change an answer, but a class's __array_finalize__ may
@@ -130,11 +133,11 @@ def same_shape_view(array: Any, guarded: type) -> Any:
     (`_getitem`) is up while the view is made; numguard sets it the same way.
     """
     if isinstance(array, _matrix):
-        array._getitem = True
+        array._getitem = True  # type: ignore[attr-defined]
         try:
-            view = array.view(guarded)
+            view: Any = array.view(guarded)
         finally:
-            array._getitem = False
+            array._getitem = False  # type: ignore[attr-defined]
     else:
         view = array.view(guarded)
     if view.shape != array.shape:
@@ -142,6 +145,6 @@ def same_shape_view(array: Any, guarded: type) -> Any:
     return view
 
 
-def returned(given: Any, result: Any, guarded: type) -> Any:
+def returned(given: Any, result: Any, guarded: type[Guarded]) -> Any:
     """What NumPy returns for an output: the array the caller gave, else a new one."""
     return given if isinstance(given, _ndarray) else rewrap(result, guarded)

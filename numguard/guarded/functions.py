@@ -27,9 +27,9 @@ from typing import Any
 import numpy as np
 
 from numguard import settings as _settings
-from numguard.policy import ELEMENT_SLACK, ALLOWANCE_SLACK, JUDGED, cannot_trip, enforce
+from numguard.policy import ALLOWANCE_SLACK, ELEMENT_SLACK, JUDGED, cannot_trip, enforce
 from numguard.projection import registered_functions
-from numguard.projection.registry import FUNCTIONS
+from numguard.projection.registry import FUNCTIONS  # noqa: F401  (tests patch it here)
 
 from .deferral import FUNCTION, defers, plain, plain_one, rewrap
 
@@ -56,14 +56,14 @@ class FunctionProtocol:
 
     __slots__ = ()
 
-    def __array_function__(self, func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
+    def __array_function__(self: Any, func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
         if defers(types, FUNCTION):
             return NotImplemented
         guarded = type(self)
         unguarded = guarded._unguarded
         own_protocol = unguarded.__array_function__ is not _ndarray_function
-        settings = _scoped_get()  # the Scope: not kept in a local (see settings.Scope)
-        settings = _settings._process if settings is None else settings.settings
+        settings: _settings.Scope | _settings.Settings | None = _scoped_get()  # the Scope: not kept in a local (see settings.Scope)
+        settings = _settings._process if settings is None else settings.settings  # type: ignore[union-attr]
         if settings.mode == "off":
             if own_protocol:
                 plain_args, plain_kwargs = plain(args, kwargs)

@@ -54,7 +54,7 @@ ELEMENTWISE = {
 _goes_first: dict[tuple[type, type, str], bool] = {}
 
 
-def _reflected_first(left: type, right: type, reflected: str) -> bool:
+def _reflected_first(left: type[Guarded], right: type, reflected: str) -> bool:
     """Would Python try `right`'s reflected method first for the unguarded pair?"""
     key = (left, right, reflected)
     answer = _goes_first.get(key)
@@ -81,8 +81,8 @@ def _operator(name: str) -> Any:
         guarded = type(self)
         if kind is guarded or kind in _SCALARS:
             if ufunc is not None and guarded._unguarded is _ndarray:
-                settings = _scoped_get()  # the Scope: not kept in a local (see settings.Scope)
-                settings = _settings._process if settings is None else settings.settings
+                settings: _settings.Scope | _settings.Settings | None = _scoped_get()  # the Scope: not kept in a local (see settings.Scope)
+                settings = _settings._process if settings is None else settings.settings  # type: ignore[union-attr]
                 fast = binary_hot_path(guarded, ufunc, self, other, _NO_KWARGS, settings)
                 if fast is not SLOW:
                     return fast
@@ -121,16 +121,16 @@ def _power(self: Any, other: Any, *modulo: Any) -> Any:
     return _binary_pow(self, other)
 
 
-_binary_pow = ReflectedOperators.__pow__
+_binary_pow = ReflectedOperators.__pow__  # type: ignore[operator]
 _power.__name__, _power.__qualname__ = "__pow__", "ReflectedOperators.__pow__"
 _power.__doc__ = _ndarray.__pow__.__doc__
-ReflectedOperators.__pow__ = _power  # type: ignore[method-assign]
+ReflectedOperators.__pow__ = _power  # type: ignore[operator]
 
 # The element-wise operators get the C fast path's entries in front (see ufuncs.py): it
 # runs `self <op> other` itself for the calls it takes, else calls the operator above.
 for _name, _ufunc in ELEMENTWISE.items():
     add_entry(ReflectedOperators, _name,
-              lambda python, ufunc=_ufunc: FASTPATH.operator(ufunc, python))
+              lambda python, ufunc=_ufunc: FASTPATH.operator(ufunc, python))  # type: ignore[misc]
 del _name, _ufunc
 
 

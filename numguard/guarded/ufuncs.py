@@ -25,9 +25,9 @@ import numpy as np
 
 from numguard import settings as _settings
 from numguard.policy import (
+    ALLOWANCE_SLACK,
     ELEMENT_SLACK,
     JUDGED,
-    ALLOWANCE_SLACK,
     cannot_trip,
     enforce,
     run_judged,
@@ -46,7 +46,7 @@ _matmul = np.matmul
 _SCALAR_TYPES = frozenset({int, float, complex, bool})
 
 
-def guarded_ufunc(guarded: type, ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict,
+def guarded_ufunc(guarded: type[Guarded], ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict,
                   settings: _settings.Settings) -> Any:
     """The general path: defer to foreign types, check, run on plain views, rewrap."""
     outs = kwargs.get("out")
@@ -88,9 +88,9 @@ class UfuncProtocol:
 
     __slots__ = ()
 
-    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        settings = _scoped_get()  # the Scope: not kept in a local (see settings.Scope)
-        settings = _settings._process if settings is None else settings.settings
+    def __array_ufunc__(self: Any, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        settings: _settings.Scope | _settings.Settings | None = _scoped_get()  # the Scope: not kept in a local (see settings.Scope)
+        settings = _settings._process if settings is None else settings.settings  # type: ignore[union-attr]
         if len(inputs) == 2 and method == "__call__":
             fast = binary_hot_path(type(self), ufunc, inputs[0], inputs[1], kwargs, settings)
             if fast is not SLOW:
@@ -101,9 +101,9 @@ class UfuncProtocol:
 def subclass_array_ufunc(self: Any, ufunc: np.ufunc, method: str, *inputs: Any,
                          **kwargs: Any) -> Any:
     """Guarded twins' `__array_ufunc__`: the general path alone."""
-    settings = _scoped_get()  # the Scope: not kept in a local (see settings.Scope)
+    settings: _settings.Scope | _settings.Settings | None = _scoped_get()  # the Scope: not kept in a local (see settings.Scope)
     return guarded_ufunc(type(self), ufunc, method, inputs, kwargs,
-                         _settings._process if settings is None else settings.settings)
+                         _settings._process if settings is None else settings.settings)  # type: ignore[union-attr]
 
 
 def binary_hot_path(
@@ -266,7 +266,7 @@ def _fastpath() -> Any:
     if os.environ.get(NO_C_VARIABLE, "").strip() not in ("", "0"):
         return None
     try:
-        from . import _fastpath
+        from . import _fastpath  # type: ignore[attr-defined]
     except ImportError:
         return None
     samples = [np.zeros(shape, dtype) for shape in [(), (3,), (2, 5), (4, 1, 3)]

@@ -65,10 +65,10 @@ class Budget:
     @classmethod
     def from_sources(cls, sources: tuple[Source, ...], taken_at: float) -> Budget:
         """The smallest available figure wins; ties go to the source listed first."""
-        readable = [source for source in sources if source.available is not None]
+        readable = [(source.available, source) for source in sources
+                    if source.available is not None]
         if readable:
-            binding = min(readable, key=lambda source: source.available)
-            available = binding.available
+            available, binding = min(readable, key=lambda pair: pair[0])
         else:
             binding = Source(
                 "no source readable",

@@ -67,7 +67,7 @@ class BudgetMonitor:
         self.large_divisor = large_divisor
         self.max_age = max_age
         self._clock = clock
-        forksafe.lock(self, "_lock")
+        self._lock = forksafe.lock(self, "_lock")
         # (budget, small below, large from, stale after): replaced whole, read without a lock.
         self._state: tuple[Budget, int, int, float] | None = None
         self._pid: int | None = None

@@ -100,7 +100,7 @@ def _gufunc_shapes(
     ]
     loop = broadcast_shapes([s for s in loop_shapes if s is not None])
     for i in range(nin, nop):
-        if loop_shapes[i] is not None and not _output_holds(loop_shapes[i], loop):
+        if loop_shapes[i] is not None and not _output_holds(loop_shapes[i], loop):  # type: ignore[arg-type]
             raise ValueError(
                 f"{name}: output operand {i - nin} with loop shape {loop_shapes[i]} "
                 f"cannot hold the broadcast loop shape {loop}"
@@ -123,7 +123,7 @@ def _gufunc_shapes(
             for d, size in enumerate(default):
                 actual[order[d]] = size
             outputs.append(tuple(actual))
-    return tuple(outputs), stretches(loop_shapes[:nin], loop)
+    return tuple(outputs), stretches(loop_shapes[:nin], loop)  # type: ignore[arg-type]
 
 
 def _output_holds(out_loop: Shape, loop: Shape) -> bool:

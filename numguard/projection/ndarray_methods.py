@@ -34,9 +34,8 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
-
 from numpy.lib.array_utils import normalize_axis_index
+from numpy.lib.stride_tricks import as_strided
 
 from . import ndarray_selection as selection
 from .indexing import getitem, getitem_rejects

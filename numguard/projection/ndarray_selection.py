@@ -26,7 +26,7 @@ def take(
         raise ValueError("Use one of 'clip', 'raise', or 'wrap' for clip mode")
     before, length, after = split_axis(a, axis)
     shape = before + index.shape + after
-    if length == 0 and math.prod(shape):
+    if length == 0 and math.prod(shape):  # type: ignore[arg-type]
         raise IndexError("cannot do a non-empty take from an empty axes.")
     if out is not None and mode not in ("raise", 2) and not _needs_buffer(out, a):
         return None  # written straight into out

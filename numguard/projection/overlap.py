@@ -49,7 +49,7 @@ def _forces_copy(x: np.ndarray, out: np.ndarray, elementwise: bool, trivial: boo
     if elementwise and same_layout and not _internal_overlap(out):
         return False
     try:
-        shares = np.shares_memory(x, out, max_work=1)
+        shares = np.shares_memory(x, out, max_work=1)  # type: ignore[arg-type]
     except _TooHard:
         shares = True
     if not shares:

@@ -7,12 +7,12 @@ cheap to build on the hot path (building a frozen dataclass costs several times 
 from __future__ import annotations
 
 import math
-from typing import Any, NamedTuple, Union
+from typing import Any, NamedTuple
 
 import numpy as np
 
 #: The dtype of an operand: a NumPy dtype, or the Python type of a weak scalar (NEP 50).
-OperandDType = Union[np.dtype, type]
+OperandDType = np.dtype | type
 
 
 class Stretch(NamedTuple):

@@ -10,7 +10,6 @@ import operator
 from typing import Any
 
 import numpy as np
-
 from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 
 from .broadcast import broadcast_shapes

@@ -13,8 +13,8 @@ from numpy.lib.array_utils import normalize_axis_index
 from ..operands import as_array, plain_array, split_axis
 from ..record import Estimate, build
 from ..registry import projects
-from .selection import _isin_work
 from .common import INTP, count_nonzero, nonzero_estimate, out_array
+from .selection import _isin_work
 
 
 @projects(np.nonzero)
@@ -110,7 +110,7 @@ def delete(func: Any, /, arr: Any, obj: Any, axis: Any = None) -> Estimate:
         gone = len(range(start, stop, step))
         mask = stop - start if gone > 0 and abs(step) != 1 else 0
     else:
-        index = obj if isinstance(obj, (int, np.integer)) and not isinstance(obj, bool) else (
+        index: Any = obj if isinstance(obj, (int, np.integer)) and not isinstance(obj, bool) else (
             np.asarray(obj))
         if np.ndim(index) == 0 or (index.size == 1 and index.dtype.kind in "ui"):
             value = int(index if np.ndim(index) == 0 else index.reshape(-1)[0])
@@ -121,7 +121,7 @@ def delete(func: Any, /, arr: Any, obj: Any, axis: Any = None) -> Estimate:
             if index.shape != (n,):
                 raise ValueError("boolean array argument obj to delete must be one "
                                  f"dimensional and match the axis length of {n}")
-            gone, mask = count_nonzero(index), n
+            gone, mask = count_nonzero(index), n  # type: ignore[assignment]
         else:
             gone, mask = _distinct(index.astype(INTP) if index.size == 0 else index, n), n
     kept = shape[:ax] + (n - gone,) + shape[ax + 1:]

@@ -99,7 +99,7 @@ def linspace(func: Any, /, start: Any, stop: Any, num: Any = 50, endpoint: Any =
     if operator.index(num) - (1 if endpoint else 0) <= 0:
         return build(func, (est.shape, ()), (est.dtype, F8), _given_arrays(start, stop),
                      nbytes=est.nbytes, peak=est.peak)
-    step = np.asarray(np.linspace(*_ends(start, stop), num=2, endpoint=endpoint,
+    step = np.asarray(np.linspace(*_ends(start, stop), num=2, endpoint=endpoint,  # type: ignore[call-overload]
                                   retstep=True)[1]).dtype
     step_bytes = math.prod(rest) * step.itemsize
     return build(func, (est.shape, rest), (est.dtype, step), _given_arrays(start, stop),

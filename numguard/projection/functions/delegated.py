@@ -189,7 +189,7 @@ def trapezoid(func: Any, /, y: Any, x: Any = None, dx: Any = 1.0, axis: Any = -1
     y = as_array(y)
     ax = np.lib.array_utils.normalize_axis_index(axis, y.ndim)
     args = (unit(y),) if x is None else (unit(y), unit(x))
-    dtype = np.asarray(np.trapezoid(*[np.concatenate([a, a], axis=-1) for a in args],
+    dtype = np.asarray(np.trapezoid(*[np.concatenate([a, a], axis=-1) for a in args],  # type: ignore[call-overload]
                                     dx=dx, axis=-1)).dtype
     pairs = y.size // y.shape[ax] * max(y.shape[ax] - 1, 0) if y.shape[ax] else 0
     d = dx if x is None else np.zeros(1, np.diff(np.zeros(2, as_array(x).dtype)).dtype)

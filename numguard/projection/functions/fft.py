@@ -15,7 +15,7 @@ import operator
 from typing import Any
 
 import numpy as np
-import numpy.fft._pocketfft_umath as _pocketfft
+import numpy.fft._pocketfft_umath as _pocketfft  # type: ignore[import-not-found]
 from numpy.lib.array_utils import normalize_axis_index
 
 from ..operands import as_array

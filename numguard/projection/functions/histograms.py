@@ -99,7 +99,7 @@ def histogramdd(func: Any, /, sample: Any, bins: Any = 10, range: Any = None,  #
         dims = 1 if sample.ndim == 1 else sample.shape[1]
         samples = [sample]
     else:
-        samples = [as_array(s) for s in sample]
+        samples = [as_array(s) for s in sample]  # type: ignore[misc]
         dims = len(samples)
     try:
         if len(bins) != dims:

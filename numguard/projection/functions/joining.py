@@ -12,7 +12,16 @@ from numpy.lib.array_utils import normalize_axis_index
 from ..operands import as_array, plain_array, repeat_copies, split_axis
 from ..record import Estimate, build
 from ..registry import projects
-from .common import INTP, atleast, concat_shape, count_nonzero, join_dtype, out_array, shape_arg, void
+from .common import (
+    INTP,
+    atleast,
+    concat_shape,
+    count_nonzero,
+    join_dtype,
+    out_array,
+    shape_arg,
+    void,
+)
 
 
 @projects(np.concatenate)
@@ -70,7 +79,7 @@ def _stacked(func: Any, tup: Any, dtype: Any, casting: Any = "same_kind") -> Est
 
 @projects(np.block)
 def block(func: Any, /, arrays: Any) -> Estimate:
-    from numpy._core.shape_base import _block_info_recursion, _block_setup
+    from numpy._core.shape_base import _block_info_recursion, _block_setup  # type: ignore[attr-defined]
 
     nested, list_ndim, result_ndim, _ = _block_setup(arrays)
     leaves: list = []
@@ -290,7 +299,7 @@ def insert(func: Any, /, arr: Any, obj: Any, values: Any, axis: Any = None) -> E
             if obj.ndim != 1:
                 raise ValueError("boolean array argument obj to insert must be one "
                                  "dimensional")
-            count, index_ndim = count_nonzero(index), 1
+            count, index_ndim = count_nonzero(index), 1  # type: ignore[assignment]
             first = int(np.flatnonzero(plain_array(index))[0]) if count == 1 else None
         elif index.ndim > 1:
             raise ValueError("index array argument obj to insert must be one "

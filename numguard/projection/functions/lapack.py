@@ -15,11 +15,12 @@ modelled (the `temporaries` of the Estimate):
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 from numpy.linalg import LinAlgError
-from numpy.linalg._linalg import _commonType
+from numpy.linalg._linalg import _commonType  # type: ignore[attr-defined]
 
 from ..record import Estimate, build
 

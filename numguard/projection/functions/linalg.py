@@ -17,8 +17,8 @@ from numpy.linalg import LinAlgError
 from ..operands import as_array
 from ..record import Estimate, build
 from ..registry import projects
-from .common import data_free
 from . import workspace
+from .common import data_free
 from .lapack import (
     cast_copies,
     complex_of,

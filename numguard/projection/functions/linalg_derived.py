@@ -7,7 +7,7 @@ import math
 from typing import Any
 
 import numpy as np
-from numpy.linalg._linalg import _multi_dot_matrix_chain_order
+from numpy.linalg._linalg import _multi_dot_matrix_chain_order  # type: ignore[attr-defined]
 
 from ..operands import as_array
 from ..record import Estimate, build

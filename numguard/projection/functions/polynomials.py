@@ -19,7 +19,7 @@ def _coefficients(p: Any) -> np.ndarray:
     a = as_array(p)
     if a.ndim > 1:
         raise ValueError("Polynomial must be 1d only.")
-    return a
+    return a  # type: ignore[return-value]
 
 
 def _short(a: Any) -> np.ndarray:
@@ -60,7 +60,7 @@ def polymul(func: Any, /, a1: Any, a2: Any) -> Estimate:
         max(n, m) * dtype.itemsize if longer.dtype != dtype else 0)
     result = (n + m - 1) * dtype.itemsize
     # np.trim_zeros finds the zeros by np.argwhere: two index arrays of the nonzeros
-    found = max(count_nonzero(x), count_nonzero(y)) * 2 * INTP.itemsize
+    found = max(count_nonzero(x), count_nonzero(y)) * 2 * INTP.itemsize  # type: ignore[type-var,operator]
     return build(func, ((n + m - 1,),), (dtype,), (x, y), peak=max(found, copies + result))
 
 

@@ -87,7 +87,7 @@ def _dot_copies(x: Any, y: Any, dtype: np.dtype) -> int:
     if not blas:
         return copies
     matrices = [_matrix(v) for v in (x, y)]
-    for v, fresh, matrix, other in zip((x, y), converted, matrices, matrices[::-1]):
+    for v, fresh, matrix, other in zip((x, y), converted, matrices, matrices[::-1]):  # noqa: B007
         if fresh:
             continue  # a new C-contiguous array
         c, f = v.flags.c_contiguous, v.flags.f_contiguous
@@ -129,8 +129,8 @@ def vdot(func: Any, a: Any, b: Any, /) -> Estimate:
     from ..ndarray_methods import reshape_copies
 
     dtype = dot_dtype(x, y)
-    copies = sum(v.size * dtype.itemsize for v in (x, y)
-                 if v.dtype != dtype or reshape_copies(v, ((v.size,),), "C"))
+    copies = sum(v.size * dtype.itemsize for v in (x, y)  # type: ignore[misc]
+                 if v.dtype != dtype or reshape_copies(v, ((v.size,),), "C"))  # type: ignore[arg-type]
     return build(func, ((),), (dtype,), (x, y), extra=copies)
 
 
@@ -154,8 +154,8 @@ def _tensordot(func: Any, x: Any, y: Any, axes: Any) -> Estimate:
         axes_a, axes_b = list(range(-axes, 0)), list(range(axes))
     else:
         axes_a, axes_b = axes
-    axes_a = list(axes_a) if hasattr(axes_a, "__len__") else [axes_a]
-    axes_b = list(axes_b) if hasattr(axes_b, "__len__") else [axes_b]
+    axes_a = list(axes_a) if hasattr(axes_a, "__len__") else [axes_a]  # type: ignore[list-item]
+    axes_b = list(axes_b) if hasattr(axes_b, "__len__") else [axes_b]  # type: ignore[list-item]
     if len(set(axes_a)) != len(axes_a) or len(set(axes_b)) != len(axes_b):
         raise ValueError("duplicate axes are not allowed in tensordot")
     if len(axes_a) != len(axes_b):
@@ -198,7 +198,7 @@ def linalg_vecdot(func: Any, x1: Any, x2: Any, /, *, axis: Any = -1) -> Estimate
 def einsum(func: Any, /, *operands: Any, out: Any = None, optimize: Any = False,
            **kwargs: Any) -> Estimate:
     """The output; with `optimize`, the peak of the intermediates NumPy keeps alive."""
-    from numpy._core.einsumfunc import _parse_einsum_input
+    from numpy._core.einsumfunc import _parse_einsum_input  # type: ignore[attr-defined]
 
     extra = set(kwargs) - {"dtype", "order", "casting"}
     if extra:
@@ -236,7 +236,7 @@ def einsum(func: Any, /, *operands: Any, out: Any = None, optimize: Any = False,
     nbytes = 0 if out is not None else math.prod(shape) * dtype.itemsize
     peak = nbytes
     if optimize is not False and len(arrays) > 1:
-        _, steps = np.einsum_path(*operands, optimize=optimize, einsum_call=True)
+        _, steps = np.einsum_path(*operands, optimize=optimize, einsum_call=True)  # type: ignore[arg-type]
         live = [0] * len(arrays)  # bytes of intermediates still alive, per operand slot
         peak = 0
         for number, step in enumerate(steps):
@@ -246,7 +246,7 @@ def einsum(func: Any, /, *operands: Any, out: Any = None, optimize: Any = False,
             new = nbytes if last else math.prod(sizes[c] for c in result_term) * dtype.itemsize
             peak = max(peak, sum(live) + new)
             for index in sorted(contracted, reverse=True):
-                live.pop(index)
+                live.pop(index)  # type: ignore[arg-type]
             live.append(new)
         peak = max(peak, nbytes)  # a model (BLAS paths may copy operands too)
     return build(func, (shape,), (dtype,), tuple(arrays), outs=(out,), peak=peak + overlap)

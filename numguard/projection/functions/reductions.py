@@ -239,7 +239,7 @@ def check_arg_length(func: Any, a: Any, axis: Any) -> None:
                          "empty sequence")
 
 
-_CUMULATIVE = {
+_CUMULATIVE: dict[str, Any] = {
     "cumsum": np.cumsum, "cumprod": np.cumprod, "nancumsum": np.cumsum,
     "nancumprod": np.cumprod, "cumulative_sum": np.cumsum, "cumulative_prod": np.cumprod,
 }

@@ -10,12 +10,12 @@ import numpy as np
 from numpy.lib.array_utils import normalize_axis_index
 
 from ..broadcast import broadcast_shapes
-from ..operands import as_array, plain_array, split_axis
 from ..ndarray_methods import lane_buffers
 from ..ndarray_selection import index_copy, searchsorted_copies
+from ..operands import as_array, plain_array, split_axis
 from ..record import Estimate, build
 from ..registry import projects
-from .common import BOOL, INTP, F8, out_array, shape_arg, void
+from .common import BOOL, F8, INTP, out_array, shape_arg, void
 
 
 @projects(np.sort, np.argsort)
@@ -186,7 +186,7 @@ def digitize(func: Any, /, x: Any, bins: Any, right: Any = False) -> Estimate:
         else 0
     ends = plain_array(edges)[[0, -1]] if edges.size > 1 else None
     decreasing = ends is not None and bool(ends[0] > ends[-1])  # two elements read
-    search = searchsorted_copies(edges[::-1] if decreasing else edges, x, None)
+    search = searchsorted_copies(edges[::-1] if decreasing else edges, x, None)  # type: ignore[index]
     result = x.size * INTP.itemsize
     return build(func, (x.shape,), (INTP,), (x, edges),
                  peak=max(checked, search + result, 2 * result if decreasing else 0))
