@@ -21,7 +21,7 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
 
-from .memory import Budget, budget_for
+from .memory import Budget, budget_for, recent_budget
 from .projection.record import Estimate
 from .report import Trip, act
 from .settings import Settings, get_settings
@@ -143,6 +143,14 @@ def judge_bytes(nbytes: int, settings: Settings, budget: Budget | None = None) -
                     origin=settings.origin("limit"), fixed=True)
     if nbytes <= NEGLIGIBLE_NBYTES:
         return None
+    if budget is None:
+        budget = _over_any_budget(nbytes, limit)
+        if budget is not None:  # refused whatever the usage: a reading cannot change it
+            return (Trip("memory", budget.available, limit.text, budget,
+                         origin=settings.origin("limit"), capped=True, fixed=True)
+                    if limit.nbytes is not None else
+                    Trip("memory", limit.resolve(budget.available), limit.text, budget,
+                         origin=settings.origin("limit")))
     budget = budget or budget_for(nbytes)
     if limit.nbytes is not None:
         if nbytes > budget.available:
@@ -153,6 +161,23 @@ def judge_bytes(nbytes: int, settings: Settings, budget: Budget | None = None) -
     if nbytes > allowed:
         return Trip("memory", allowed, limit.text, budget, origin=settings.origin("limit"))
     return None
+
+
+#: How old a reading may be for its ceiling to decide a refusal (see _over_any_budget).
+CEILING_AGE = 1.0
+
+
+def _over_any_budget(nbytes: int, limit: Any) -> Budget | None:
+    """A recent reading whose ceiling (its sources' smallest limit) makes `nbytes` over
+    the limit whatever the usage now, else None. A refusal of a request far beyond the
+    machine (the 7.3 TiB incident) then reads no file: only a limit raised within the
+    last CEILING_AGE could change the verdict, not memory freed meanwhile."""
+    recent = recent_budget(CEILING_AGE)
+    ceiling = recent.ceiling if recent is not None else None
+    if ceiling is None:
+        return None
+    bound = ceiling if limit.nbytes is not None else limit.resolve(ceiling)
+    return recent if nbytes > bound else None
 
 
 def mode_for(trip: Trip, settings: Settings) -> str:

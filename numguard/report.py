@@ -227,11 +227,25 @@ def is_library_frame(filename: str) -> bool:
                 and f"{os.sep}tests{os.sep}" in filename[len(_OWN_DIRS[1]) - 1:])
 
 
+#: code object -> is_library_frame of its file (a report walks the same frames again).
+_library_code: dict[CodeType, bool] = {}
+
+
 def user_frame(frame: FrameType | None) -> FrameType | None:
     """The first frame from `frame` outwards that is the user's (see is_library_frame)."""
-    while frame is not None and is_library_frame(frame.f_code.co_filename):
+    known = _library_code
+    while frame is not None:
+        code = frame.f_code
+        library = known.get(code)
+        if library is None:
+            library = is_library_frame(code.co_filename)
+            if len(known) > 4096:
+                known.clear()
+            known[code] = library
+        if not library:
+            return frame
         frame = frame.f_back
-    return frame
+    return None
 
 
 def site_of(frame: FrameType | None) -> Site:

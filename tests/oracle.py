@@ -167,3 +167,29 @@ def _describe(args: tuple, kwargs: dict) -> str:
         for k, val in kwargs.items()
     ]
     return "(" + ", ".join(parts) + ")"
+
+
+def owner(a: np.ndarray) -> np.ndarray | None:
+    """The array that owns a's data, or None where the data is borrowed from another
+    object (np.frombuffer's bytes): NumPy allocated nothing for it."""
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return a if a.base is None else None
+
+
+def held_bytes(results: list, inputs: list) -> int:
+    """Bytes NumPy allocated for `results`: each distinct owning array once (a view of
+    a new array holds all of it: np.resize's concatenation, a histogram's padded
+    counts), nothing for views of the inputs or borrowed buffers."""
+    owners: list = []
+    held = 0
+    for r in results:
+        if isinstance(r, np.ndarray):
+            found = owner(r)
+            if found is not None and not any(found is o for o in owners) and not any(
+                    np.may_share_memory(found, x) for x in inputs):
+                owners.append(found)
+                held += found.nbytes
+        elif isinstance(r, np.generic):
+            held += r.itemsize
+    return held

@@ -208,7 +208,8 @@ def test_configure_after_enable_is_followed(restore):
     backstop.enable(limit=LIMIT)
     numguard.configure(limit=4 * LIMIT)
     a = np.empty(OVER)  # over the old fast path: asked, judged by the new settings
-    assert a.size == OVER and backstop.status()["fast_max"] == 4 * LIMIT
+    # the fast bound followed (it is also capped at 1/64 of what is available)
+    assert a.size == OVER and LIMIT < backstop.status()["fast_max"] <= 4 * LIMIT
 
 
 def test_a_failing_decision_never_escapes_into_numpy(armed, monkeypatch):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -23,8 +24,11 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="si
 def run(code: str, backend: str = "c", timeout: float = 120) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NUMGUARD_")}
     env["NUMGUARD_BACKSTOP_BACKEND"] = backend
+    # The child starts with Python's default Ctrl-C (a test run started in the background
+    # by a shell ignores SIGINT, and a child inherits that: its loop could not be stopped).
     return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
-                          text=True, timeout=timeout, env=env)
+                          text=True, timeout=timeout, env=env,
+                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def last_json(done: subprocess.CompletedProcess):

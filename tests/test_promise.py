@@ -9,6 +9,8 @@ call's real peak.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -95,7 +97,13 @@ OBJECT_OPERATIONS = {
 
 
 @pytest.mark.parametrize("mode", ["raise", "off"])
-@pytest.mark.parametrize("name", sorted(OBJECT_OPERATIONS))
+@pytest.mark.parametrize("name", [
+    pytest.param(name, marks=pytest.mark.xfail(
+        name == "-w" and sys.version_info < (3, 11), strict=True,
+        reason="on Python 3.10 with NumPy 2.2, NumPy's backtrace test reuses the elements "
+               "for the user's -data but not when the same operator runs from numguard's "
+               "frame: the elision heuristic, not the operator, decides"))
+    for name in sorted(OBJECT_OPERATIONS)])
 def test_object_arrays_elements_are_changed_exactly_as_numpy_changes_them(name, mode):
     # Found for #22.1: NumPy reuses an object array's big elements as temporaries when
     # a ufunc is called from Python (np.multiply(data, 2) overwrites data's elements),

@@ -9,7 +9,8 @@ segmentation faults on 3d9c283). The C handler has no such entry point.
 
 So, while the ctypes handler is installed, SIGINT's handler is wrapped (`hook`): a
 signal handled while one of numguard's callbacks is on the stack is kept pending
-instead of raised, and a helper thread raises it again a moment later
+instead of raised, and a helper thread (started on the first deferral, a daemon that
+lives as long as the process) raises it again a moment later
 (`_thread.interrupt_main`); when it lands outside the callbacks, the program's own
 handler (KeyboardInterrupt by default) runs, as without numguard. A KeyboardInterrupt
 the judge catches while deciding is passed on the same way (`soon`). Only the main
@@ -99,10 +100,12 @@ def ensure_deliverer() -> None:
 
 
 def _deliver() -> None:
-    """The helper thread: re-raises a pending interrupt; ends after a second of quiet."""
+    """The helper thread: re-raises a pending interrupt. It never ends (a thread that
+    ended after some quiet could miss an interrupt deferred while it was ending: its
+    `is_alive()` was still true); once quiet it looks 20 times a second."""
     global pending
     quiet = 0
-    while quiet < 1000:
+    while True:
         if pending:
             pending = False
             time.sleep(0.001)
@@ -110,4 +113,4 @@ def _deliver() -> None:
             quiet = 0
         else:
             quiet += 1
-        time.sleep(0.001)
+        time.sleep(0.001 if quiet < 1000 else 0.05)

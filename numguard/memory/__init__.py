@@ -8,8 +8,8 @@ are documented in ``numguard.memory.monitor``.
 """
 
 from .model import Budget, Source
-from .monitor import BudgetMonitor, budget_for, default_monitor
+from .monitor import BudgetMonitor, budget_for, default_monitor, recent_budget
 from .sources import budget
 from .units import format_bytes
 
-__all__ = ["Budget", "BudgetMonitor", "Source", "budget", "budget_for", "default_monitor", "format_bytes"]
+__all__ = ["Budget", "BudgetMonitor", "Source", "budget", "budget_for", "default_monitor", "format_bytes", "recent_budget"]

@@ -52,6 +52,16 @@ class Budget:
     binding_source: Source
     taken_at: float
 
+    @property
+    def ceiling(self) -> int | None:
+        """The most this process could have available under its sources' limits, however
+        little it used (the smallest limit: MemTotal, a cgroup's max, an rlimit); None
+        when no source has a limit. A request over a share of it is over the limit
+        whatever the current usage: no fresh reading can change that verdict."""
+        limits = [source.limit for source in self.sources
+                  if source.limit is not None and source.available is not None]
+        return min(limits) if limits else None
+
     @classmethod
     def from_sources(cls, sources: tuple[Source, ...], taken_at: float) -> Budget:
         """The smallest available figure wins; ties go to the source listed first."""

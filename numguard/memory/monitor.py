@@ -86,6 +86,13 @@ class BudgetMonitor:
                 return budget
         return self._refresh(state)
 
+    def recent(self, max_age: float) -> Budget | None:
+        """The last reading if it is younger than `max_age` seconds, else None (no read)."""
+        state = self._state
+        if state is None or self._clock() - state[0].taken_at > max_age:
+            return None
+        return state[0]
+
     def refresh(self) -> Budget:
         """Re-read every source now, whatever the policy says."""
         with self._lock:
@@ -131,6 +138,11 @@ class BudgetMonitor:
 
 #: The process-wide monitor behind ``budget_for``.
 default_monitor = BudgetMonitor()
+
+
+def recent_budget(max_age: float) -> Budget | None:
+    """The process-wide monitor's last reading if younger than `max_age` seconds."""
+    return default_monitor.recent(max_age)
 
 
 def budget_for(projected_nbytes: int) -> Budget:

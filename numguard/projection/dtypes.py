@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .operands import WEAK_SCALAR_TYPES
+from .operands import WEAK_SCALAR_TYPES, discards_imaginary
 from .signature import parse
 
 _CACHE_LIMIT = 4096
@@ -75,6 +75,7 @@ def call_dtypes(ufunc: np.ufunc, inputs: tuple, outs: tuple, kwargs: dict) -> tu
         signature if not isinstance(signature, list) else tuple(signature),
         dtype,
         casting,
+        _masked_out(kwargs),
     )
     try:
         return _call_cache[key]
@@ -103,6 +104,13 @@ def _operand_key(value: Any) -> Any:
 _RESOLUTION_KEYWORDS = ("signature", "dtype", "casting")
 
 
+def _masked_out(kwargs: dict) -> bool:
+    """A 0-d where=False: NumPy runs no loop at all (an all-scalar replay would run
+    one on the scalars' real values: an object loop calls their methods)."""
+    where = kwargs.get("where", True)
+    return np.ndim(where) == 0 and not bool(where)
+
+
 def _replay(ufunc: np.ufunc, inputs: tuple, outs: tuple, kwargs: dict) -> tuple:
     cores = _core_ndims(ufunc)
     stand_ins = tuple(
@@ -113,8 +121,15 @@ def _replay(ufunc: np.ufunc, inputs: tuple, outs: tuple, kwargs: dict) -> tuple:
         None if o is None else _empty_like(o, core) for o, core in zip(outs, cores[ufunc.nin:])
     )
     options = {k: kwargs[k] for k in _RESOLUTION_KEYWORDS if kwargs.get(k) is not None}
+    if options.get("casting") == "unsafe":
+        stand_ins, out = _no_discarding_casts(ufunc, inputs, outs, stand_ins, out, options)
     if any(o is not None for o in out):
         options["out"] = out
+    if _masked_out(kwargs) and "out" not in options and all(
+            type(v) in WEAK_SCALAR_TYPES for v in inputs):
+        # only an all-scalar replay runs a loop (any array stand-in has no elements)
+        options["where"] = False
+        options["out"] = (None,) * ufunc.nout  # NumPy warns of where without out
     with np.errstate(all="ignore"):
         try:
             result = ufunc(*stand_ins, **options)
@@ -130,6 +145,39 @@ def _replay(ufunc: np.ufunc, inputs: tuple, outs: tuple, kwargs: dict) -> tuple:
     results = result if isinstance(result, tuple) else (result,)
     # All-scalar calls give 0-d results, and a 0-d object result is the Python object.
     return tuple(r.dtype if isinstance(r, _HAS_DTYPE) else _OBJECT for r in results)
+
+
+def _no_discarding_casts(ufunc: np.ufunc, inputs: tuple, outs: tuple, stand_ins: tuple,
+                         out: tuple, options: dict) -> tuple[tuple, tuple]:
+    """Stand-ins that spare NumPy the complex-to-real casts of an unsafe call.
+
+    Fetching such a cast makes NumPy warn (ComplexWarning), even for zero elements, and
+    numguard never warns on its own behalf. Suppressing the warning would take
+    `warnings.catch_warnings`, which swaps the process-wide filters and so is not
+    thread-safe. Instead: the loop comes from `ufunc.resolve_dtypes` (nothing is cast;
+    only casting="unsafe" gets here, which allows every cast, so neither its refusal
+    path nor the crash it has there is reachable), inputs stand in with the loop's own
+    dtypes (no cast to fetch), and an output that would discard an imaginary part is
+    left out of the replay (its dtype is the result's dtype anyway).
+    """
+    dtypes = tuple(type(v) if type(v) in WEAK_SCALAR_TYPES else v.dtype for v in inputs)
+    signature = options.get("signature")
+    if signature is None and options.get("dtype") is not None:
+        signature = (None,) * ufunc.nin + (np.dtype(options["dtype"]),) * ufunc.nout
+    operands = dtypes + tuple(None if o is None else o.dtype for o in outs)
+    try:
+        loop = (ufunc.resolve_dtypes(operands, casting="unsafe") if signature is None else
+                ufunc.resolve_dtypes(operands, signature=signature, casting="unsafe"))
+    except Exception:  # noqa: BLE001 - the replay itself raises NumPy's error
+        return stand_ins, out
+    cores = _core_ndims(ufunc)
+    stand_ins = tuple(
+        np.empty((0,) * max(1, core), loop[i]) if discards_imaginary(dtypes[i], loop[i])
+        else value
+        for i, (value, core) in enumerate(zip(stand_ins, cores)))
+    out = tuple(None if o is not None and discards_imaginary(loop[ufunc.nin + i], o.dtype)
+                else o for i, o in enumerate(out))
+    return stand_ins, out
 
 
 _HAS_DTYPE = (np.ndarray, np.generic)

@@ -40,7 +40,7 @@ from numpy.lib.array_utils import normalize_axis_index
 
 from . import ndarray_selection as selection
 from .indexing import getitem, getitem_rejects
-from .operands import gather_exact, split_axis
+from .operands import arg_copy, discards_imaginary, gather_exact, quiet, split_axis
 from .record import Estimate, build
 from .ufunc_arguments import check_order
 
@@ -93,8 +93,11 @@ def tobytes(a: np.ndarray, /, order: Any = "C") -> Estimate:
 
 
 def dumps(a: np.ndarray, /) -> Estimate:
-    """A pickle holds a bytes copy of the data (protocol 2, as ndarray.dumps uses);
-    object and StringDType elements are pickled one by one: at least a byte each."""
+    """A pickle (protocol 2, as ndarray.dumps uses) of the data's bytes, which protocol
+    2 writes as a latin-1 string, UTF-8 encoded: each byte above 127 takes two, so the
+    data decides the size. As for tolist (a Python object), `nbytes` is a lower bound
+    (the data's bytes); the peak counts the most the pickle can take (twice the data
+    and its header), beside the bytes copy and the decoded string made on the way."""
     return build(_ndarray.dumps, (a.shape,), (a.dtype,), (a,), **_pickled(a))
 
 
@@ -102,10 +105,17 @@ def dump(a: np.ndarray, /, file: Any) -> Estimate:
     return build(_ndarray.dump, (a.shape,), (a.dtype,), (a,), **_pickled(a))
 
 
+#: The pickle's header (the reconstructor, the dtype, the shape), at most.
+_PICKLE_HEADER = 1024
+
+
 def _pickled(a: np.ndarray) -> dict:
-    if a.dtype.kind in "OT":
+    if a.dtype.kind in "OT":  # pickled element by element: at least a byte each
         return {"nbytes": a.size, "exact": False}
-    return {}
+    data = a.size * a.itemsize
+    # tobytes, the latin-1 string, its UTF-8 encoding (up to twice the data) and the
+    # pickle's output buffer: about six times the data at the worst moment (measured)
+    return {"nbytes": data, "exact": False, "extra": 5 * data + _PICKLE_HEADER}
 
 
 def tolist(a: np.ndarray, /) -> Estimate:
@@ -128,11 +138,21 @@ def astype(
 ) -> Estimate | None:
     # Replay on a zero-size array of a's dtype: NumPy resolves the result dtype (sizes
     # flexible dtypes from the source, adapts datetime units) and checks `casting`.
-    stand_in = np.empty(0, a.dtype)
-    replay = stand_in.astype(dtype, casting=casting, copy=False)
+    target = np.dtype(dtype)  # None: float64, as astype reads it
+    discards = discards_imaginary(a.dtype, target)
+    if discards:  # the replay would warn: NumPy's casting check here instead
+        if not np.can_cast(a.dtype, target, casting):
+            raise TypeError(f"Cannot cast array data from {a.dtype!r} to {target!r} "
+                            f"according to the rule {casting!r}")
+        stand_in = np.empty(0, quiet(a.dtype, target))
+        replay = stand_in.astype(dtype, casting="unsafe", copy=False)
+    else:
+        stand_in = np.empty(0, a.dtype)
+        replay = stand_in.astype(dtype, casting=casting, copy=False)
     result = replay.dtype
     check_order(order)
-    if not copy and replay is stand_in and (subok or type(a) is _ndarray) and _order_kept(a, order):
+    kept = not discards and replay is stand_in
+    if not copy and kept and (subok or type(a) is _ndarray) and _order_kept(a, order):
         return None  # `a` itself comes back
     source = a.dtype.kind
     exact = result.kind != "T" and (result.kind != "O" or source == "O")
@@ -161,7 +181,10 @@ def round_(a: np.ndarray, /, decimals: Any = 0, out: Any = None) -> Estimate | N
         # into a result NumPy allocates itself)
     if a.dtype.kind not in "iufc":
         return None  # NumPy's ufuncs reject or check it
-    return build(_ndarray.round, (a.shape,), (a.dtype,), (a,))
+    # complex: a copy, whose real and imaginary parts are rounded one at a time into a
+    # new array of the part's size, then set back
+    part = a.size * a.itemsize // 2 if a.dtype.kind == "c" else 0
+    return build(_ndarray.round, (a.shape,), (a.dtype,), (a,), extra=part)
 
 
 def imag(a: np.ndarray, /) -> Estimate | None:
@@ -182,12 +205,12 @@ def reshape(a: np.ndarray, /, *shape: Any, order: Any = "C", copy: Any = None) -
     result = np.empty(a.shape, NO_DATA).reshape(*shape).shape
     if copy:
         return build(_ndarray.reshape, (result,), (a.dtype,), (a,), exact=gather_exact(a.dtype))
-    if copy is not None or not _reshape_copies(a, shape, order):
+    if copy is not None or not reshape_copies(a, shape, order):
         return None  # a view (copy=False: a view or NumPy's error)
     return build(_ndarray.reshape, (result,), (a.dtype,), (a,), exact=gather_exact(a.dtype))
 
 
-def _reshape_copies(a: np.ndarray, shape: tuple, order: Any) -> bool:
+def reshape_copies(a: np.ndarray, shape: tuple, order: Any) -> bool:
     if a.size <= 1:
         return False
     order = "C" if order is None else str(order).upper()
@@ -208,12 +231,12 @@ def _reshape_copies(a: np.ndarray, shape: tuple, order: Any) -> bool:
 
 def ravel(a: np.ndarray, /, order: Any = "C") -> Estimate | None:
     check_order(order)
-    if not _ravel_copies(a, "C" if order is None else str(order).upper()):
+    if not ravel_copies(a, "C" if order is None else str(order).upper()):
         return None
     return build(_ndarray.ravel, ((a.size,),), (a.dtype,), (a,), exact=gather_exact(a.dtype))
 
 
-def _ravel_copies(a: np.ndarray, order: str) -> bool:
+def ravel_copies(a: np.ndarray, order: str) -> bool:
     """NumPy's PyArray_Ravel: a view for a layout matching the order, else a copy."""
     flags = a.flags
     if order == "K":
@@ -260,7 +283,10 @@ def resize(a: np.ndarray, /, *new_shape: Any, refcheck: Any = True) -> Estimate 
 def argsort(
     a: np.ndarray, /, axis: Any = -1, kind: Any = None, order: Any = None, *, stable: Any = None
 ) -> Estimate:
-    return build(_ndarray.argsort, (_sort_shape(a, axis),), (_INTP,), (a,))
+    # axis=None ravels a (a copy where it has several axes and is not C-contiguous)
+    ravel = a.size * a.itemsize if axis is None and a.ndim > 1 and not a.flags.c_contiguous \
+        else 0
+    return build(_ndarray.argsort, (_sort_shape(a, axis),), (_INTP,), (a,), extra=ravel)
 
 
 def argpartition(
@@ -294,7 +320,10 @@ def argmin(a: np.ndarray, /, axis: Any = None, out: Any = None, *,
 
 
 def _arg_reduce(func: Any, a: np.ndarray, axis: Any, out: Any, keepdims: Any) -> Estimate | None:
-    if out is not None:
+    """An intp result; on the way, PyArray_ArgMax's C-contiguous copy of `a` raveled,
+    or with the axis moved last, where that is not one (also with out=)."""
+    copy = arg_copy(a, axis)
+    if out is not None and not copy:
         return None
     if split_axis(a, axis)[1] == 0:
         raise ValueError("attempt to get argmax of an empty sequence")
@@ -308,7 +337,8 @@ def _arg_reduce(func: Any, a: np.ndarray, axis: Any, out: Any, keepdims: Any) ->
             shape = a.shape[:ax] + (1,) + a.shape[ax + 1 :]
         else:
             shape = a.shape[:ax] + a.shape[ax + 1 :]
-    return build(func, (shape,), (_INTP,), (a,))
+    return build(func, (shape,), (_INTP,), (a,), extra=copy,
+                 outs=None if out is None else (out,))
 
 
 def dot(a: np.ndarray, other: Any, /, out: Any = None) -> Estimate | None:

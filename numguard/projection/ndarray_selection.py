@@ -10,7 +10,7 @@ import numpy as np
 
 from .broadcast import broadcast_shapes, stretches
 from .indexing import out_of_bounds
-from .operands import gather_exact, plain_array, split_axis
+from .operands import gather_exact, plain_array, repeat_copies, split_axis
 from .record import Estimate, build
 
 _ndarray = np.ndarray
@@ -30,8 +30,21 @@ def take(
         raise IndexError("cannot do a non-empty take from an empty axes.")
     if out is not None and mode not in ("raise", 2) and not _needs_buffer(out, a):
         return None  # written straight into out
-    # mode="raise" copies into a buffer before writing out (so out is untouched on error).
-    return build(_ndarray.take, (shape,), (a.dtype,), (a, index), exact=gather_exact(a.dtype))
+    # mode="raise" copies into a buffer before writing out (so out is untouched on error);
+    # PyArray_TakeFrom reads a C-contiguous a: a copy of any other
+    return build(_ndarray.take, (shape,), (a.dtype,), (a, index), exact=gather_exact(a.dtype),
+                 extra=_contiguous_copy(a) + index_copy(index))
+
+
+def index_copy(indices: Any) -> int:
+    """The C-contiguous intp copy PyArray_TakeFrom makes of other indices."""
+    index = np.asarray(indices)
+    return 0 if index.dtype == _INTP and index.flags.c_contiguous else index.size * 8
+
+
+def _contiguous_copy(a: np.ndarray) -> int:
+    """The C-contiguous copy PyArray_TakeFrom makes of a non-contiguous a."""
+    return 0 if a.flags.c_contiguous else a.size * a.itemsize
 
 
 def _needs_buffer(out: Any, a: np.ndarray) -> bool:
@@ -46,8 +59,10 @@ def compress(a: np.ndarray, /, condition: Any, axis: Any = None, out: Any = None
     count = int(np.count_nonzero(cond))
     before, _, after = split_axis(a, axis)
     shape = before + (count,) + after
-    # NumPy takes nonzero(condition) in mode "raise": out, if given, is buffered.
-    return build(_ndarray.compress, (shape,), (a.dtype,), (a, cond), exact=gather_exact(a.dtype))
+    # NumPy takes nonzero(condition) (the indices) in mode "raise": out, if given, is
+    # buffered; a non-contiguous a is copied first
+    return build(_ndarray.compress, (shape,), (a.dtype,), (a, cond), exact=gather_exact(a.dtype),
+                 extra=count * 8 + _contiguous_copy(a))
 
 
 def repeat(a: np.ndarray, repeats: Any, /, axis: Any = None) -> Estimate:
@@ -71,7 +86,8 @@ def repeat(a: np.ndarray, repeats: Any, /, axis: Any = None) -> Estimate:
         high = int(counts.max())
         total = int(counts.sum()) if high <= (2**62) // counts.size else sum(map(int, counts))
     shape = before + (total,) + after
-    return build(_ndarray.repeat, (shape,), (a.dtype,), (a,), exact=gather_exact(a.dtype))
+    return build(_ndarray.repeat, (shape,), (a.dtype,), (a,), exact=gather_exact(a.dtype),
+                 extra=repeat_copies(a, plain_array(repeats)))
 
 
 def choose(a: np.ndarray, /, choices: Any, out: Any = None, mode: Any = "raise") -> Estimate | None:
@@ -94,15 +110,35 @@ def choose(a: np.ndarray, /, choices: Any, out: Any = None, mode: Any = "raise")
         return None
     operands = (a,) + tuple(np.asarray(c) if type(c) in (int, float, complex) else c
                             for c in options)
+    # the choices converted to the common dtype, the indices to intp (copies)
+    casts = sum(c.size * dtype.itemsize for c in options
+                if type(c) not in (int, float, complex) and c.dtype != dtype)
+    casts += a.size * 8 if a.dtype != np.intp else 0
     return build(_ndarray.choose, (shape,), (dtype,), operands, exact=gather_exact(dtype),
-                 stretched=stretches(shapes, shape), broadcast=True)
+                 stretched=stretches(shapes, shape), broadcast=True, extra=casts)
 
 
 def searchsorted(a: np.ndarray, v: Any, /, side: Any = "left", sorter: Any = None) -> Estimate:
     if a.ndim != 1:
         raise ValueError("searchsorted needs a 1-d array")
     values = plain_array(v)
-    return build(_ndarray.searchsorted, (values.shape,), (_INTP,), (a, values))
+    return build(_ndarray.searchsorted, (values.shape,), (_INTP,), (a, values),
+                 extra=searchsorted_copies(a, v, sorter))
+
+
+def searchsorted_copies(a: Any, v: Any, sorter: Any) -> int:
+    """PyArray_SearchSorted reads `a` and `v` as C-contiguous arrays of their common
+    dtype (a Python scalar v as its default array: 3 is int64), and the sorter as
+    intp: copies of those that are not."""
+    values = np.asarray(v)
+    common = np.result_type(a.dtype, values.dtype)
+    copies = sum(x.size * common.itemsize for x in (a, values)
+                 if x.dtype != common or not x.flags.c_contiguous)
+    if sorter is not None:
+        order = np.asarray(sorter)
+        copies += order.size * _INTP.itemsize if (order.dtype != _INTP or not
+                                                   order.flags.c_contiguous) else 0
+    return copies
 
 
 def nonzero(a: np.ndarray, /) -> Estimate:

@@ -80,6 +80,27 @@ def unit(value: Any, ndim: int | None = None) -> np.ndarray:
     return np.zeros((1,) * (a.ndim if ndim is None else ndim), dtype=a.dtype)
 
 
+def discards_imaginary(source: Any, target: Any) -> bool:
+    """A cast from complex to an integer or float dtype: fetching its loop makes NumPy
+    warn (ComplexWarning), even for zero elements. numguard never warns on its own
+    behalf, so stand-ins avoid it (`quiet`); `warnings.catch_warnings` would swap the
+    process-wide filters, which is not thread-safe."""
+    if source is None or target is None:
+        return False
+    kind = "c" if source is complex else np.dtype(source).kind if source not in (
+        int, float) else "f"
+    return kind == "c" and np.dtype(target).kind in "iuf"
+
+
+def quiet(dtype: np.dtype, target: Any) -> np.dtype:
+    """The dtype a stand-in takes in place of `dtype` when NumPy will cast it to
+    `target`: its real counterpart where the cast would discard an imaginary part
+    (NumPy resolves the same result: `target` is forced), else `dtype` itself."""
+    if discards_imaginary(dtype, target):
+        return np.empty(0, dtype).real.dtype
+    return dtype
+
+
 def split_axis(a: Any, axis: Any) -> tuple[tuple[int, ...], int, tuple[int, ...]]:
     """(dims before, length, dims after) of `axis`; None flattens, and a 0-d array
     takes axis 0 or -1 as a 1-d array of one element (NumPy's PyArray_CheckAxis)."""
@@ -115,3 +136,21 @@ def _plain_view(x: Any) -> Any:
     if isinstance(x, _ndarray):
         return x.view(_ndarray)
     return x
+
+
+def repeat_copies(a: Any, counts: Any) -> int:
+    """The C-contiguous copy of `a` PyArray_Repeat reads, and the counts as intp."""
+    copy = 0 if a.flags.c_contiguous else a.size * a.itemsize
+    return copy + (counts.size * np.dtype(np.intp).itemsize if counts.size > 1 and (
+        counts.dtype != np.intp or not counts.flags.c_contiguous) else 0)
+
+
+def arg_copy(a: Any, axis: Any) -> int:
+    """Bytes of the copy PyArray_ArgMax makes: of a raveled, or with `axis` moved last,
+    where that is not C-contiguous (a view of `a` answers: no data is copied)."""
+    if a.ndim == 0:
+        return 0
+    if axis is None:
+        return 0 if a.flags.c_contiguous else a.nbytes
+    moved = np.moveaxis(a, normalize_axis_index(axis, a.ndim), -1)
+    return 0 if moved.flags.c_contiguous else a.nbytes

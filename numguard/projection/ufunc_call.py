@@ -70,6 +70,8 @@ def project_call(ufunc: np.ufunc, args: tuple, kwargs: dict) -> Estimate:
         copies = overlap_copy_nbytes(
             inputs, outs, loop_dtypes, elementwise=not is_gufunc, trivial=not is_gufunc
         )
+    if is_gufunc:
+        copies += _gufunc_casts(ufunc, inputs, outs, kwargs)
     return build(
         ufunc, out_shapes, out_dtypes, inputs, outs=outs, extra=copies,
         stretched=stretched, broadcast=not is_gufunc,
@@ -84,6 +86,26 @@ def _loop_dtypes(ufunc: np.ufunc, inputs: tuple, out_dtypes: tuple, kwargs: dict
         return call_dtypes(ufunc, inputs, (None,) * ufunc.nout, kwargs)
     except Exception:  # noqa: BLE001 - NumPy refuses the call without out=
         return out_dtypes
+
+
+def _gufunc_casts(ufunc: np.ufunc, inputs: tuple, outs: tuple, kwargs: dict) -> int:
+    """A generalized ufunc casts without buffers: a whole copy of each input whose dtype
+    is not its loop's (matmul of float128 and complex128: the matrix as complex256),
+    and a whole result in the loop's dtype for an output of another dtype."""
+    if not all(isinstance(x, _ndarray) for x in inputs):
+        return 0  # NumPy refuses scalars here (no core dimensions)
+    options = {k: kwargs[k] for k in ("signature", "dtype", "casting") if kwargs.get(k)
+               is not None}
+    if "dtype" in options:
+        options["signature"] = (None,) * ufunc.nin + (np.dtype(options.pop("dtype")),)
+    try:
+        loop = ufunc.resolve_dtypes(tuple(x.dtype for x in inputs) + tuple(
+            None if o is None else o.dtype for o in outs), **options)
+    except Exception:  # noqa: BLE001 - no loop: NumPy's own call raises
+        return 0
+    copies = sum(x.size * d.itemsize for x, d in zip(inputs, loop) if x.dtype != d)
+    return copies + sum(o.size * d.itemsize for o, d in zip(outs, loop[ufunc.nin:])
+                        if o is not None and o.dtype != d)
 
 
 def _elementwise_shapes(in_shapes: tuple, outs: tuple, kwargs: dict) -> tuple:

@@ -15,7 +15,7 @@ from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 
 from .broadcast import broadcast_shapes
 from .dtypes import resolve
-from .operands import WEAK_SCALAR_TYPES, as_array
+from .operands import WEAK_SCALAR_TYPES, as_array, discards_imaginary
 from .overlap import overlap_copy_nbytes
 from .record import Estimate, build
 from .ufunc_arguments import check_output, where_shape
@@ -102,10 +102,11 @@ def _accumulate(ufunc: np.ufunc, args: tuple, kwargs: dict) -> Estimate:
     loop = _reduction_dtypes(ufunc, array.dtype, dtype, out, "accumulate", uniform=True)
     if out is not None and out.shape != shape:
         raise ValueError(f"output shape {out.shape} does not match the input shape {shape}")
-    copies = 0
+    # accumulate casts without buffers: a whole copy of the input in the loop's dtype
+    copies = array.size * loop[1].itemsize if array.dtype != loop[1] else 0
     if out is not None:  # an elementwise loop: out=a is safe, out=a[::-1] is copied
-        copies = overlap_copy_nbytes((array,), (out,), (loop[0],), elementwise=True,
-                                     trivial=False)
+        copies += overlap_copy_nbytes((array,), (out,), (loop[0],), elementwise=True,
+                                      trivial=False)
     return _record(ufunc, "accumulate", shape, loop[0], out, array, copies)
 
 
@@ -137,7 +138,9 @@ def _reduceat(ufunc: np.ufunc, args: tuple, kwargs: dict) -> Estimate:
     result = shape[:ax] + (index.size,) + shape[ax + 1 :]
     if out is not None and out.shape != result:
         raise ValueError(f"output shape {out.shape} does not match the result shape {result}")
-    return _record(ufunc, "reduceat", result, loop[0], out, array)
+    # like accumulate, reduceat casts without buffers: a whole copy in the loop's dtype
+    cast = array.size * loop[1].itemsize if array.dtype != loop[1] else 0
+    return _record(ufunc, "reduceat", result, loop[0], out, array, cast)
 
 
 def _outer(ufunc: np.ufunc, args: tuple, kwargs: dict) -> Estimate:
@@ -175,14 +178,12 @@ def _at(ufunc: np.ufunc, args: tuple, kwargs: dict) -> Estimate:
     if ufunc.nin == 1 and b is not None:
         raise ValueError("second operand provided when ufunc is unary")
     # NumPy resolves the loop first: replay it on zero elements (nothing is touched).
-    stand_in = np.empty((0,), dtype=a.dtype)
     no_index = np.empty((0,), dtype=np.intp)
     if b is None:
-        ufunc.at(stand_in, no_index)
+        ufunc.at(np.empty((0,), dtype=a.dtype), no_index)
     else:
         b = b if type(b) in WEAK_SCALAR_TYPES else as_array(b)
-        other = b if type(b) in WEAK_SCALAR_TYPES else np.empty((0,), dtype=b.dtype)
-        ufunc.at(stand_in, no_index, other)
+        ufunc.at(*_at_stand_ins(ufunc, a, b, no_index))
     # Then the indices, on a zero-itemsize stand-in of `a`: NumPy validates them and
     # reports the selection's shape, and there is no element data to copy.
     selected = np.empty(a.shape, dtype=np.dtype([]))[indices].shape
@@ -190,6 +191,27 @@ def _at(ufunc: np.ufunc, args: tuple, kwargs: dict) -> Estimate:
         raise ValueError("array is not broadcastable to correct shape")
     operands = (a,) if b is None else (a, b)
     return build(ufunc, (), (), operands, method="at", exact=True)
+
+
+def _at_stand_ins(ufunc: np.ufunc, a: np.ndarray, b: Any, no_index: np.ndarray) -> tuple:
+    """Zero-element stand-ins for `ufunc.at(a, indices, b)`. Where the loop would cast
+    complex to real (a complex `b` into a real `a`), NumPy warns when it fetches that
+    cast, even for zero elements, and numguard never warns on its own behalf: the
+    stand-ins then take the loop's own dtypes (the loop from `resolve_dtypes`, which
+    fetches no cast), so that the replay finds the same loop with nothing to cast."""
+    weak = type(b) in WEAK_SCALAR_TYPES
+    source = type(b) if weak else b.dtype
+    first, other = np.empty((0,), a.dtype), b if weak else np.empty((0,), b.dtype)
+    if discards_imaginary(source, a.dtype):
+        try:
+            loop = ufunc.resolve_dtypes((a.dtype, source, None), casting="unsafe")
+        except Exception:  # noqa: BLE001 - no loop: the replay raises NumPy's error
+            return first, no_index, other
+        if discards_imaginary(loop[0], a.dtype):
+            first = np.empty((0,), loop[0])
+        if discards_imaginary(source, loop[1]):
+            other = np.empty((0,), loop[1])
+    return first, no_index, other
 
 
 def _reduce_args(array, axis=0, dtype=None, out=None, keepdims=False, initial=_NO_VALUE,

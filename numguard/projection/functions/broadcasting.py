@@ -13,10 +13,10 @@ import numpy as np
 from numpy.lib.array_utils import normalize_axis_index
 
 from ..broadcast import broadcast_shapes, stretches
-from ..operands import as_array, dtype_of, shape_of, zero
+from ..operands import WEAK_SCALAR_TYPES, as_array, dtype_of, shape_of, zero
 from ..record import Estimate, build
 from ..registry import projects
-from .common import nonzero_bound, out_array, void
+from .common import nonzero_estimate, out_array, void
 
 #: np.where's result dtype by operand dtypes (Python scalar types stand for weak scalars).
 _WHERE_DTYPES: dict[tuple, np.dtype] = {}
@@ -25,7 +25,7 @@ _WHERE_DTYPES: dict[tuple, np.dtype] = {}
 @projects(np.where)
 def where(func: Any, condition: Any, x: Any = None, y: Any = None, /) -> Estimate:
     if x is None and y is None:
-        return nonzero_bound(func, condition)
+        return nonzero_estimate(func, condition)
     if x is None or y is None:
         raise ValueError("either both or neither of x and y should be given")
     operands = (condition, x, y)
@@ -43,11 +43,21 @@ def where(func: Any, condition: Any, x: Any = None, y: Any = None, /) -> Estimat
 
 @projects(np.choose)
 def choose(func: Any, /, a: Any, choices: Any, out: Any = None, mode: Any = "raise") -> Estimate:
-    a, options, out = as_array(a), [as_array(c) for c in choices], out_array(out)
-    shapes = [a.shape] + [c.shape for c in options]
+    """PyArray_Choose: the choices converted to their common dtype (copies where it
+    differs), the indices as intp (a copy of other integers), then the result (a
+    buffer first, where out= is given in mode "raise" or may overlap)."""
+    a, out = as_array(a), out_array(out)
+    options = [c if type(c) in WEAK_SCALAR_TYPES else as_array(c) for c in choices]
+    shapes = [a.shape] + [shape_of(c) for c in options]
     shape = broadcast_shapes(shapes)
     dtype = np.choose(np.empty((0,), a.dtype), [zero(c) for c in options]).dtype
-    return build(func, (shape,), (dtype,), (a, *options), outs=(out,),
+    casts = sum(c.size * dtype.itemsize for c in options
+                if type(c) not in WEAK_SCALAR_TYPES and c.dtype != dtype)
+    casts += a.size * 8 if a.dtype != np.intp else 0
+    if out is not None and (mode in ("raise", 2) or any(
+            np.may_share_memory(out, c) for c in [a, *options] if isinstance(c, np.ndarray))):
+        casts += math.prod(shape) * dtype.itemsize
+    return build(func, (shape,), (dtype,), (a, *options), outs=(out,), extra=casts,
                  stretched=stretches(shapes, shape), broadcast=True)
 
 
@@ -111,6 +121,8 @@ def _cross(func: Any, a: Any, c: Any, axisa: Any, axisb: Any, axisc: Any) -> Est
         dims = list(rest)
         dims.insert(normalize_axis_index(axisc, len(rest) + 1), 3)
         shape = tuple(dims)
-    # NumPy also keeps one component-sized temporary (a1 * b0 and the like).
+    # NumPy copies both inputs in the common type (astype), and keeps one
+    # component-sized temporary (a1 * b0 and the like).
+    copies = (a.size + c.size) * dtype.itemsize
     temp = math.prod(rest) * dtype.itemsize
-    return build(func, (shape,), (dtype,), (a, c), extra=temp, broadcast=True)
+    return build(func, (shape,), (dtype,), (a, c), extra=copies + temp, broadcast=True)

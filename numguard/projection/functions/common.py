@@ -27,6 +27,12 @@ F8 = np.dtype(np.float64)
 BOOL = np.dtype(bool)
 
 
+def data_free(shape: tuple, dtype: Any) -> np.ndarray:
+    """An array of `shape` and `dtype` without data (every stride 0, one element
+    behind it): for projections that read shapes and dtypes only."""
+    return np.lib.stride_tricks.as_strided(np.empty(1, dtype), shape, (0,) * len(shape))
+
+
 def void(shape: tuple) -> np.ndarray:
     """A zero-itemsize stand-in: any shape, 0 bytes (use only where NumPy makes a view)."""
     return np.empty(shape, dtype=VOID)
@@ -41,11 +47,44 @@ def out_array(out: Any) -> np.ndarray | None:
     return out
 
 
-def nonzero_bound(func: Any, a: Any) -> Estimate:
-    """nonzero-like: one intp index array per axis, at most a.size long each."""
+NONZERO_0D = ("Calling nonzero on 0d arrays is not allowed. Use np.atleast_1d(scalar)"
+              ".nonzero() instead. If the context of this error is of the form "
+              "`arr[nonzero(cond)]`, just use `arr[cond]`.")
+
+
+def count_nonzero(a: Any) -> int | None:
+    """How many elements NumPy's nonzero finds: the count it makes itself before
+    allocating (one pass, nothing allocated). None for object and StringDType data,
+    where counting would call each element's `__bool__` a second time."""
+    if a.dtype.kind in "OTV":
+        return None
+    return int(np.count_nonzero(np.asarray(a)))
+
+
+def nonzero_estimate(func: Any, a: Any) -> Estimate:
+    """nonzero-like: one intp index array per axis, of the nonzero count (at most a.size
+    where the count is not taken: a bound)."""
     a = as_array(a)
-    ndim = max(a.ndim, 1)
-    return build(func, ((a.size,),) * ndim, (INTP,) * ndim, (a,), exact=False)
+    if a.ndim == 0:
+        raise ValueError(NONZERO_0D)
+    count = count_nonzero(a)
+    n = a.size if count is None else count
+    return build(func, ((n,),) * a.ndim, (INTP,) * a.ndim, (a,), exact=count is not None)
+
+
+#: From this size on, NumPy computes `temporary <op> b` in the temporary itself.
+ELIDE_BYTES = 256 * 1024
+
+
+def elides(temporary: np.dtype, nbytes: int, other: Any) -> bool:
+    """NumPy's temporary elision (temp_elide.c): a Python binary operator whose left
+    operand (either one, for commutative operators) is an unreferenced numeric array
+    of at least ELIDE_BYTES runs in place when the other operand casts safely to its
+    dtype (a Python scalar as NumPy's default array of its type: 1.0 is float64)."""
+    if nbytes < ELIDE_BYTES or temporary.kind not in "biufc":
+        return False
+    return bool(np.can_cast(np.asarray(other) if np.ndim(other) == 0 else as_array(other),
+                            temporary, "safe"))
 
 
 def product_dtype(a: Any, b: Any) -> np.dtype:
@@ -103,7 +142,11 @@ def concat_shape(shapes: list, axis: Any) -> tuple:
     return first[:ax] + (total,) + first[ax + 1:]
 
 
-def join_dtype(arrays: list, dtype: Any) -> np.dtype:
-    if dtype is not None:
-        return np.dtype(dtype)
-    return np.result_type(*arrays)
+def join_dtype(arrays: list, dtype: Any, casting: Any = "same_kind", out: Any = None) -> np.dtype:
+    """The dtype of a join, and NumPy's checks of dtype, out and casting: np.concatenate
+    on zero-size stand-ins of the arrays' dtypes."""
+    stand_ins = [np.empty(0, a.dtype) for a in arrays]
+    if not stand_ins:
+        return np.result_type(*arrays)  # NumPy's own error follows from the shapes
+    target = None if out is None else np.empty(0, out.dtype)
+    return np.concatenate(stand_ins, out=target, dtype=dtype, casting=casting).dtype

@@ -15,6 +15,7 @@ import operator
 from typing import Any
 
 import numpy as np
+import numpy.fft._pocketfft_umath as _pocketfft
 from numpy.lib.array_utils import normalize_axis_index
 
 from ..operands import as_array
@@ -26,16 +27,38 @@ _HINT = "a smaller n"
 _NORMS = (None, "backward", "ortho", "forward")
 
 
-def _loop_dtypes(dtype: np.dtype, real_input: bool, real_output: bool) -> tuple:
-    """(the dtype the gufunc loop reads, the dtype it writes), NumPy's rule."""
+def _loop(kind: str, dtype: np.dtype, norm: Any, forward: bool,
+          out: np.dtype) -> tuple[np.dtype, np.dtype]:
+    """(the dtype the pocketfft gufunc loop reads, the dtype it writes), as NumPy
+    resolves it for `ufunc(a, fct, out=out)`: fct is the Python int 1 where nothing is
+    scaled (forward with norm None or "backward", inverse with "forward"), which
+    resolves to the float64 loop even for float32 data (a float64 copy of the input
+    and a complex128 result cast into the complex64 one); else a scalar of the real
+    type, which keeps float32 in float32."""
     real = np.result_type(np.empty(0, dtype).real.dtype, 1.0)
-    complex_ = np.result_type(real, 1j)
-    return (real if real_input else complex_), (real if real_output else complex_)
+    unscaled = norm in (None, "backward") if forward else norm == "forward"
+    ufunc = {"fft": _pocketfft.fft, "rfft": _pocketfft.rfft_n_even,
+             "irfft": _pocketfft.irfft}[kind]
+    try:
+        reads, _, writes = ufunc.resolve_dtypes((dtype, int if unscaled else real, out))
+    except TypeError:  # the call itself raises NumPy's error
+        ufunc(np.empty((0, 1), dtype), 1 if unscaled else real.type(1), out=np.empty(
+            (0, 1), out), axes=[(1,), (), (1,)])
+        raise
+    return reads, writes
 
 
-def _step(shape: tuple, dtype: np.dtype, n: Any, axis: Any, kind: str,
-          norm: Any) -> tuple[tuple, np.dtype, int]:
-    """One 1-D transform: (result shape, result dtype, bytes of the input's cast copy)."""
+def _result_dtype(dtype: np.dtype, kind: str) -> np.dtype:
+    """What _raw_fft allocates: the real type for irfft, the complex type otherwise."""
+    real = np.result_type(np.empty(0, dtype).real.dtype, 1.0)
+    return real if kind == "irfft" else np.result_type(dtype, 1j)
+
+
+def _step(shape: tuple, dtype: np.dtype, n: Any, axis: Any, kind: str, norm: Any,
+          forward: bool = True, out: np.dtype | None = None
+          ) -> tuple[tuple, np.dtype, int, int]:
+    """One 1-D transform: (result shape, result dtype, bytes of the input's cast copy,
+    bytes of the loop's own result where it is cast into the result)."""
     if norm not in _NORMS:
         raise ValueError(f'Invalid norm value {norm}; should be "backward", "ortho" '
                          'or "forward".')
@@ -45,25 +68,42 @@ def _step(shape: tuple, dtype: np.dtype, n: Any, axis: Any, kind: str,
     n = operator.index(n)
     if n < 1:
         raise ValueError(f"Invalid number of FFT data points ({n}) specified.")
-    reads, writes = _loop_dtypes(dtype, kind == "rfft", kind == "irfft")
+    result = _result_dtype(dtype, kind) if out is None else out
+    reads, writes = _loop(kind, dtype, norm, forward, result)
     length = n // 2 + 1 if kind == "rfft" else n
+    new_shape = shape[:ax] + (length,) + shape[ax + 1:]
     cast = math.prod(shape) * reads.itemsize if dtype != reads else 0
-    return shape[:ax] + (length,) + shape[ax + 1:], writes, cast
+    temp = math.prod(new_shape) * writes.itemsize if writes != result else 0
+    return new_shape, result, cast, temp
 
 
-def _one(func: Any, a: Any, n: Any, axis: Any, norm: Any, out: Any, kind: str,
-         conjugate_first: bool = False) -> Estimate:
+def _one(func: Any, a: Any, n: Any, axis: Any, norm: Any, out: Any, kind: str) -> Estimate:
+    """One transform. hfft is irfft of conjugate(a) (a copy) with the norm's direction
+    swapped, and ignores out=; ihfft is rfft with the direction swapped, conjugated in
+    place."""
     a, out = as_array(a), out_array(out)
-    if conjugate_first:  # hfft transforms conjugate(a): a copy of a
-        pre = a.nbytes
-    else:
-        pre = 0
-    shape, dtype, cast = _step(a.shape, a.dtype, n, axis, kind, norm)
+    name = func.__name__
+    forward = name in ("fft", "rfft", "ihfft")
+    if name in ("hfft", "ihfft"):
+        norm = _SWAPPED.get(norm, norm)
+        if norm not in _NORMS:
+            raise ValueError(f'Invalid norm value {norm}; should be "backward", "ortho" '
+                             'or "forward".')
+    if name == "hfft":
+        out = None
+    if name == "hfft" and n is None:
+        n = (a.shape[axis] - 1) * 2
+    pre = a.nbytes if name == "hfft" else 0
+    source = np.conjugate(np.empty(0, a.dtype)).dtype if name == "hfft" else a.dtype
+    shape, dtype, cast, temp = _step(a.shape, source, n, axis, kind, norm, forward,
+                                     None if out is None else out.dtype)
     if out is not None and out.shape != shape:
         raise ValueError("output array has wrong shape.")
-    est = build(func, (shape,), (dtype,), (a,), outs=(out,), extra=pre + cast,
-                hint=_HINT if math.prod(shape) > a.size else "")
-    return est
+    return build(func, (shape,), (dtype,), (a,), outs=(out,), extra=pre + cast + temp,
+                 hint=_HINT if math.prod(shape) > a.size else "")
+
+
+_SWAPPED = {"backward": "forward", None: "forward", "ortho": "ortho", "forward": "backward"}
 
 
 @projects("fft.fft", "fft.ifft")
@@ -78,16 +118,10 @@ def rfft(func: Any, /, a: Any, n: Any = None, axis: Any = -1, norm: Any = None,
     return _one(func, a, n, axis, norm, out, "rfft")
 
 
-@projects("fft.irfft")
+@projects("fft.irfft", "fft.hfft")
 def irfft(func: Any, /, a: Any, n: Any = None, axis: Any = -1, norm: Any = None,
           out: Any = None) -> Estimate:
     return _one(func, a, n, axis, norm, out, "irfft")
-
-
-@projects("fft.hfft")
-def hfft(func: Any, /, a: Any, n: Any = None, axis: Any = -1, norm: Any = None,
-         out: Any = None) -> Estimate:
-    return _one(func, a, n, axis, norm, out, "irfft", conjugate_first=True)
 
 
 def _cook(a: Any, s: Any, axes: Any, inverse_real: bool) -> tuple[list, list]:
@@ -110,20 +144,24 @@ def _cook(a: Any, s: Any, axes: Any, inverse_real: bool) -> tuple[list, list]:
 
 def _nd(func: Any, a: Any, s: Any, axes: Any, norm: Any, out: Any, kinds: list,
         inverse_real: bool) -> Estimate:
-    """Transforms along the axes, last first (rfftn's rfft), or irfftn's irfft last."""
+    """Transforms along the axes, last first (rfftn's rfft), or irfftn's irfft last;
+    each step's result is the next one's input (both alive), written into out= where
+    NumPy passes it on (every step, but irfftn's inverse steps)."""
     a, out = as_array(a), out_array(out)
     s, axes = _cook(a, s, axes, inverse_real)
     order = list(range(len(axes)))[::-1] if not inverse_real else list(range(len(axes)))
-    if inverse_real:
-        order = order[:-1] + order[-1:]
+    forward = not func.__name__.startswith("i")
     shape, dtype = a.shape, a.dtype
     previous, peak = 0, 0
     for step, ii in enumerate(order):
+        last = step == len(order) - 1
         kind = kinds[0] if step == 0 and not inverse_real else (
-            "irfft" if inverse_real and step == len(order) - 1 else kinds[-1])
-        shape, dtype, cast = _step(shape, dtype, s[ii], axes[ii], kind, norm)
-        new = math.prod(shape) * dtype.itemsize
-        peak = max(peak, previous + cast + new)
+            "irfft" if inverse_real and last else kinds[-1])
+        into = out if out is not None and (last or not inverse_real) else None
+        shape, dtype, cast, temp = _step(shape, dtype, s[ii], axes[ii], kind, norm, forward,
+                                         None if into is None else into.dtype)
+        new = 0 if into is not None else math.prod(shape) * dtype.itemsize
+        peak = max(peak, previous + cast + temp + new)
         previous = new
     if out is not None:
         return build(func, (shape,), (out.dtype,), (a,), outs=(out,), peak=peak)

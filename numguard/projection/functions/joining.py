@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import math
 import operator
 from typing import Any
 
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_index
 
-from ..operands import as_array
+from ..operands import as_array, plain_array, repeat_copies, split_axis
 from ..record import Estimate, build
 from ..registry import projects
-from .common import atleast, concat_shape, join_dtype, out_array, shape_arg, void
+from .common import INTP, atleast, concat_shape, count_nonzero, join_dtype, out_array, shape_arg, void
 
 
 @projects(np.concatenate)
@@ -20,7 +21,7 @@ def concatenate(func: Any, arrays: Any, /, axis: Any = 0, out: Any = None, *,
     arrays = [as_array(a) for a in arrays]
     shape = concat_shape([a.shape for a in arrays], axis)
     out = out_array(out)
-    result = out.dtype if out is not None else join_dtype(arrays, dtype)
+    result = join_dtype(arrays, dtype, casting, out)
     return build(func, (shape,), (result,), tuple(arrays), outs=(out,))
 
 
@@ -36,13 +37,13 @@ def stack(func: Any, /, arrays: Any, axis: Any = 0, out: Any = None, *, dtype: A
     ax = normalize_axis_index(axis, len(first) + 1)
     shape = first[:ax] + (len(arrays),) + first[ax:]
     out = out_array(out)
-    result = out.dtype if out is not None else join_dtype(arrays, dtype)
+    result = join_dtype(arrays, dtype, casting, out)
     return build(func, (shape,), (result,), tuple(arrays), outs=(out,))
 
 
 @projects(np.hstack, np.vstack)
 def hstack(func: Any, /, tup: Any, *, dtype: Any = None, casting: Any = "same_kind") -> Estimate:
-    return _stacked(func, tup, dtype)
+    return _stacked(func, tup, dtype, casting)
 
 
 @projects(np.dstack, np.column_stack)
@@ -50,7 +51,7 @@ def dstack(func: Any, /, tup: Any) -> Estimate:
     return _stacked(func, tup, None)
 
 
-def _stacked(func: Any, tup: Any, dtype: Any) -> Estimate:
+def _stacked(func: Any, tup: Any, dtype: Any, casting: Any = "same_kind") -> Estimate:
     arrays = [as_array(a) for a in tup]
     name = func.__name__
     if name == "hstack":
@@ -64,7 +65,7 @@ def _stacked(func: Any, tup: Any, dtype: Any) -> Estimate:
         shapes = [(a.size, 1) if a.ndim < 2 else a.shape for a in arrays]
         axis = 1
     shape = concat_shape(shapes, axis)
-    return build(func, (shape,), (join_dtype(arrays, dtype),), tuple(arrays))
+    return build(func, (shape,), (join_dtype(arrays, dtype, casting),), tuple(arrays))
 
 
 @projects(np.block)
@@ -97,12 +98,17 @@ def _map_leaves(x: Any, fn: Any) -> Any:
 
 @projects(np.append)
 def append(func: Any, /, arr: Any, values: Any, axis: Any = None) -> Estimate:
+    """concatenate((arr, values)); axis=None ravels both first (copies of those not
+    C-contiguous: arr only where it has several axes)."""
     x, v = as_array(arr), as_array(values)
+    copies = 0
     if axis is None:
         shape = (x.size + v.size,)
+        copies = (x.nbytes if x.ndim > 1 and not x.flags.c_contiguous else 0) + (
+            0 if v.flags.c_contiguous else v.nbytes)
     else:
         shape = concat_shape([x.shape, v.shape], axis)
-    return build(func, (shape,), (np.result_type(x, v),), (x, v))
+    return build(func, (shape,), (join_dtype([x, v], None),), (x, v), extra=copies)
 
 
 @projects(np.tile)
@@ -122,18 +128,33 @@ def tile(func: Any, /, A: Any, reps: Any) -> Estimate:  # noqa: N803 - NumPy's n
     elif d < a.ndim:
         tup = (1,) * (a.ndim - d) + tup
     result = tuple(s * r for s, r in zip(shape, tup))
-    return build(func, (result,), (a.dtype,), (a,))
+    if all(r == 1 for r in tup):  # np.array(A, copy=True)
+        return build(func, (result,), (a.dtype,), (a,))
+    # c = c.reshape(-1, n).repeat(nrep, 0) for each axis whose repeat is not 1: each
+    # new array beside the previous one (the first reshape copies a strided a)
+    size, n, peak = a.size, a.size, 0
+    previous = 0 if a.flags.c_contiguous else a.nbytes
+    for length, nrep in zip(shape, tup):
+        if size and nrep != 1:
+            new = size * nrep
+            peak = max(peak, previous + new * a.itemsize)
+            previous, size = new * a.itemsize, new
+        n = n // length if length else n
+    return build(func, (result,), (a.dtype,), (a,), peak=peak)
 
 
 @projects(np.repeat)
 def repeat(func: Any, /, a: Any, repeats: Any, axis: Any = None) -> Estimate:
+    """PyArray_Repeat: `a` as a C-contiguous array (raveled for axis=None; a copy where
+    it is not one, even for an empty result), the counts as intp."""
     a, counts = as_array(a), np.asarray(repeats)
-    if axis is None:
-        shape, ax = (a.size,), 0
-    else:
-        shape, ax = a.shape, normalize_axis_index(axis, a.ndim)
-    if counts.dtype.kind not in "iub":
-        counts = counts.astype(np.intp, casting="same_kind")
+    before, length, after = split_axis(a, axis)
+    shape, ax = before + (length,) + after, len(before)
+    if counts.dtype.kind == "O":  # Python ints beyond int64: NumPy's OverflowError
+        counts = np.asarray(repeats, dtype=np.intp)
+    elif not np.can_cast(counts.dtype, np.intp, "safe"):
+        raise TypeError(f"Cannot cast array data from {counts.dtype!r} to "
+                        f"{np.dtype(np.intp)!r} according to the rule 'safe'")
     if counts.ndim > 1:
         raise ValueError("repeats must be a scalar or a 1-d array")
     if counts.size == 1:
@@ -147,7 +168,8 @@ def repeat(func: Any, /, a: Any, repeats: Any, axis: Any = None) -> Estimate:
             raise ValueError("repeats may not contain negative values.")
         length = int(counts.sum(dtype=np.int64))
     result = shape[:ax] + (length,) + shape[ax + 1:]
-    return build(func, (result,), (a.dtype,), (a,))
+    return build(func, (result,), (a.dtype,), (a,), extra=repeat_copies(a, counts))
+
 
 
 @projects(np.pad)
@@ -161,16 +183,33 @@ def pad(func: Any, /, array: Any, pad_width: Any, mode: Any = "constant",
     if (pairs < 0).any():
         raise ValueError("index can't contain negative values")
     shape = tuple(n + int(lo) + int(hi) for n, (lo, hi) in zip(a.shape, pairs.tolist()))
+    if a.size == 0 and mode not in ("constant", "empty") and not callable(mode):
+        for axis, (n, (lo, hi)) in enumerate(zip(a.shape, pairs.tolist())):
+            if n == 0 and (lo or hi):
+                raise ValueError(f"can't extend empty axis {axis} using modes other than "
+                                 "'constant' or 'empty'")
     return build(func, (shape,), (a.dtype,), (a,))
 
 
 @projects(np.resize)
 def resize(func: Any, /, a: Any, new_shape: Any) -> Estimate:
+    """ravel(a) (a copy where not C-contiguous), then a[:new_size] of the
+    concatenation of enough copies of it: the result views that whole concatenation."""
     a = as_array(a)
     shape = shape_arg(new_shape)
     if any(n < 0 for n in shape):
         raise ValueError("all elements of `new_shape` must be non-negative")
-    return build(func, (shape,), (a.dtype,), (a,))
+    size = math.prod(shape)
+    ravel = 0 if a.flags.c_contiguous else a.nbytes
+    if a.size == 0 or size == 0:  # zeros_like(a, shape=new_shape)
+        return build(func, (shape,), (a.dtype,), (a,), extra=ravel)
+    repeats = -(-size // a.size)
+    joined = repeats * a.size * a.itemsize
+    dtype = np.concatenate([np.empty(0, a.dtype)] * 2).dtype  # native byte order
+    # concatenate((a,) * repeats): the tuple, and concatenate's own bookkeeping of
+    # each array in it (pointers, dtypes): about 40 bytes a repeat (measured)
+    return build(func, (shape,), (dtype,), (a,), nbytes=joined, extra=ravel + 40 * repeats,
+                 exact=a.dtype.kind != "T")
 
 
 @projects(np.meshgrid)
@@ -217,4 +256,87 @@ def diag(func: Any, /, v: Any, k: Any = 0) -> Estimate:
         return build(func, ((n, n),), (v.dtype,), (v,))
     if v.ndim != 2:
         raise ValueError("Input must be 1- or 2-d.")
-    return build(func, (np.diagonal(void(v.shape), k).shape,), (v.dtype,), (v,))
+    # np.diagonal: a read-only view
+    return build(func, (np.diagonal(void(v.shape), k).shape,), (v.dtype,), (v,), view=True)
+
+
+@projects(np.insert)
+def insert(func: Any, /, arr: Any, obj: Any, values: Any, axis: Any = None) -> Estimate:
+    """NumPy's insert: the new length is known from the shapes (a boolean obj: its
+    nonzero count), so the projection is exact. One index: `values` converted to
+    arr's dtype (ndmin=arr.ndim; moved to the axis for a scalar index), copied in
+    with slices. Several: the indices (a copy), their sort order and an arange, a
+    mask of the old entries, then `new[..., indices] = values` and `new[..., mask] =
+    arr` (the mask as nonzero indices where arr has more than one axis). axis=None
+    works on arr raveled (a copy where it is not C-contiguous)."""
+    a = as_array(arr)
+    shape, ravel = a.shape, 0
+    if axis is None:
+        if a.ndim != 1:
+            shape, ravel = (a.size,), 0 if a.flags.c_contiguous else a.size * a.itemsize
+        ax = len(shape) - 1
+    else:
+        ax = normalize_axis_index(axis, a.ndim)
+    n = shape[ax]
+    if isinstance(obj, slice):
+        positions = range(*obj.indices(n))
+        count, index_ndim, work = len(positions), 1, len(positions) * INTP.itemsize
+        first = positions[0] if count == 1 else None
+    else:
+        index = np.asarray(obj)
+        if index.dtype == bool:
+            if not hasattr(obj, "ndim"):
+                raise AttributeError(f"'{type(obj).__name__}' object has no attribute 'ndim'")
+            if obj.ndim != 1:
+                raise ValueError("boolean array argument obj to insert must be one "
+                                 "dimensional")
+            count, index_ndim = count_nonzero(index), 1
+            first = int(np.flatnonzero(plain_array(index))[0]) if count == 1 else None
+        elif index.ndim > 1:
+            raise ValueError("index array argument obj to insert must be one "
+                             "dimensional or scalar")
+        else:
+            count, index_ndim = index.size, index.ndim
+            first = index.item() if count == 1 else None
+        work = count * max(index.itemsize, INTP.itemsize)
+    v = values if type(values) in (int, float, complex, bool) else as_array(values)
+    v_shape = np.shape(v)
+    if count == 1:
+        if first < -n or first > n:
+            raise IndexError(f"index {obj} is out of bounds for axis {ax} with size {n}")
+        v_shape = (1,) * (len(shape) - len(v_shape)) + v_shape  # ndmin=arr.ndim
+        if index_ndim == 0:  # np.moveaxis(values, 0, axis)
+            v_shape = v_shape[1:ax + 1] + v_shape[:1] + v_shape[ax + 1:]
+        added = v_shape[ax]
+        target = shape[:ax] + (added,) + shape[ax + 1:]
+        _fits(v_shape, target, "could not broadcast input array from shape {} into shape {}")
+        converted = math.prod(v_shape) * a.itemsize if np.ndim(v) == 0 or (
+            v.dtype != a.dtype) else 0
+        new_shape = shape[:ax] + (n + added,) + shape[ax + 1:]
+        return build(func, (new_shape,), (a.dtype,), (a,),
+                     peak=ravel + converted + math.prod(new_shape) * a.itemsize)
+    if count and not isinstance(obj, slice) and index.dtype.kind not in "iub":
+        raise IndexError("arrays used as indices must be of integer type")
+    if count and not isinstance(obj, slice) and index.dtype != bool:
+        low, high = int(np.min(plain_array(index))), int(np.max(plain_array(index)))
+        if low < -n or high > n:
+            raise IndexError(f"index {high if high > n else low} is out of bounds for "
+                             f"axis 0 with size {n + count}")
+    target = shape[:ax] + (count,) + shape[ax + 1:]
+    _fits(v_shape, target, "shape mismatch: value array of shape {} could not be broadcast "
+          "to indexing result of shape {}")
+    new_shape = shape[:ax] + (n + count,) + shape[ax + 1:]
+    mask = n + count  # the old entries' mask
+    nonzero = n * INTP.itemsize if len(shape) > 1 else 0
+    return build(func, (new_shape,), (a.dtype,), (a,), peak=ravel + 3 * work + mask + (
+        math.prod(new_shape) * a.itemsize + nonzero))
+
+
+def _fits(shape: tuple, target: tuple, message: str) -> None:
+    """NumPy's check of an assignment: `shape` broadcasts to `target`."""
+    try:
+        fits = np.broadcast_shapes(shape, target) == target
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(message.format(shape, target))

@@ -6,11 +6,10 @@ the result type `r` (float32 stays float32, complex64 stays complex64). Memory, 
 modelled (the `temporaries` of the Estimate):
 
 - the gufunc's cast copy of each input whose dtype is not `t` (a whole-array copy);
-- the gufunc's per-matrix buffers: each call linearizes one matrix of every operand
-  and output into Fortran order, reused along the stack;
+- the gufunc's per-matrix buffers and LAPACK's work arrays (`workspace`), taken with
+  plain malloc: counted in the peak, and as `outside` (NumPy's allocator and
+  tracemalloc never see them);
 - the outputs in `t`, alive beside their casts to `r` when `r` differs.
-
-LAPACK's scratch `work` arrays are not counted.
 """
 
 from __future__ import annotations
@@ -65,18 +64,22 @@ def cast_copies(t: np.dtype, *arrays: Any) -> int:
 
 
 def gufunc_estimate(func: Any, operands: tuple, outputs: Iterable[tuple[Shape, np.dtype,
-                    np.dtype]], *, copies: int = 0, buffers: int = 0, exact: bool = True,
-                    hint: str = "") -> Estimate:
+                    np.dtype]], *, copies: int = 0, outside: int = 0, held: int = 0,
+                    exact: bool = True, hint: str = "") -> Estimate:
     """The estimate of a linalg call that runs one gufunc.
 
     `outputs`: (shape, dtype computed by the gufunc, result dtype) per result;
-    `copies`: the cast copies of the inputs; `buffers`: one matrix of every operand and
-    output, linearized. Peak: the gufunc's phase (copies, buffers, its outputs), or the
-    cast phase (its outputs and the results that differ from them).
+    `copies`: the cast copies of the inputs (alive during the gufunc); `outside`: what
+    the gufunc mallocs (`workspace`); `held`: allocator bytes the Python wrapper holds
+    throughout. Two phases: the gufunc (copies, its outputs, its malloc'd buffers),
+    then the casts to the result types (the outputs and the results that differ).
     """
     outputs = list(outputs)
     computed = sum(nbytes(s, c) for s, c, _ in outputs)
     recast = sum(nbytes(s, r) for s, c, r in outputs if r != c)
-    peak = max(copies + buffers + computed, computed + recast)
+    during = held + copies + computed
+    after = held + computed + recast
+    total = max(during + outside, after)
     return build(func, tuple(s for s, _, _ in outputs), tuple(r for _, _, r in outputs),
-                 operands, peak=peak, exact=exact, hint=hint)
+                 operands, peak=total, outside=total - max(during, after), exact=exact,
+                 hint=hint)

@@ -17,6 +17,8 @@ from numpy.linalg import LinAlgError
 from ..operands import as_array
 from ..record import Estimate, build
 from ..registry import projects
+from .common import data_free
+from . import workspace
 from .lapack import (
     cast_copies,
     complex_of,
@@ -36,36 +38,44 @@ def svd(func: Any, /, a: Any, full_matrices: Any = True, compute_uv: Any = True,
         hermitian: Any = False) -> Estimate:
     """u (M, M) and vh (N, N) with full_matrices, (M, K) and (K, N) without; s (K,)."""
     a = as_array(a)
+    if hermitian:
+        return _hermitian_svd(func, a, compute_uv)
     stacked_2d(a)
     t, r = lapack_types(a)
     *stack, m, n = a.shape
     stack, k = tuple(stack), min(m, n)
-    if hermitian:
-        return _hermitian_svd(func, a, t, r, compute_uv)
     s = (stack + (k,), real_of(t), real_of(r))
     if not compute_uv:
-        outputs = [s]
+        outputs, jobz = [s], "N"
     else:
         cols, rows = (m, n) if full_matrices else (k, k)
         outputs = [(stack + (m, cols), t, r), s, (stack + (rows, n), t, r)]
-    per_matrix = nbytes((m, n), t) + sum(nbytes(shape[-2:], c) for shape, c, _ in outputs)
+        jobz = "A" if full_matrices else "S"
     hint = _FULL_MATRICES if compute_uv and full_matrices and m != n else ""
-    return gufunc_estimate(func, (a,), outputs, copies=cast_copies(t, a), buffers=per_matrix,
-                           hint=hint)
+    return gufunc_estimate(func, (a,), outputs, copies=cast_copies(t, a),
+                           outside=workspace.gesdd(m, n, jobz, t), hint=hint)
 
 
-def _hermitian_svd(func: Any, a: Any, t: np.dtype, r: np.dtype, compute_uv: Any) -> Estimate:
-    """hermitian=True runs eigh (or eigvalsh), then sorts: vh is a new (M, M) array."""
-    stacked_square(a)
+def _hermitian_svd(func: Any, a: Any, compute_uv: Any) -> Estimate:
+    """hermitian=True: eigh, then |w| sorted, and u reordered (a new (M, M) array) and
+    scaled by the signs (another; complex data conjugates it: a third)."""
+    decomposed = _eigh(np.linalg.eigh if compute_uv else np.linalg.eigvalsh, a, "L",
+                       vectors=bool(compute_uv))
     *stack, m, _ = a.shape
     stack = tuple(stack)
-    s = (stack + (m,), real_of(r))
-    shapes = [s] if not compute_uv else [(stack + (m, m), r), s, (stack + (m, m), r)]
-    results = sum(nbytes(*x) for x in shapes)
-    # eigh's own outputs and the sorted copies live together for a moment
-    peak = cast_copies(t, a) + nbytes((m, m), t) + 2 * results
-    return build(func, tuple(x[0] for x in shapes), tuple(x[1] for x in shapes), (a,),
-                 peak=peak)
+    w = decomposed.dtypes[0]
+    values = nbytes(stack + (m,), w)
+    if not compute_uv:  # sort(abs(w))[..., ::-1]: two arrays of the values
+        after = decomposed.nbytes + 2 * values
+        return build(func, ((stack + (m,)),), (w,), (a,),
+                     peak=max(decomposed.peak, after),
+                     outside=decomposed.outside if decomposed.peak > after else 0)
+    vectors = decomposed.dtypes[1]
+    square = nbytes(stack + (m, m), vectors)
+    after = values * 4 + square * (3 if vectors.kind == "c" else 2)
+    return build(func, (stack + (m, m), stack + (m,), stack + (m, m)), (vectors, w, vectors),
+                 (a,), peak=max(decomposed.peak, decomposed.nbytes + square, after),
+                 outside=decomposed.outside if decomposed.peak > after else 0)
 
 
 @projects(np.linalg.svdvals)
@@ -75,8 +85,9 @@ def svdvals(func: Any, x: Any, /) -> Estimate:
 
 @projects(np.linalg.qr)
 def qr(func: Any, /, a: Any, mode: Any = "reduced") -> Estimate:
-    """NumPy copies `a` to the LAPACK type first (astype(copy=True)), factors it in
-    place (tau), then builds q and r = triu(a[..., :mc, :]) with its mask."""
+    """NumPy copies `a` to the LAPACK type first (astype(copy=True)) and factors that
+    copy in place (tau); then q from a second gufunc (its own malloc'd copies of q
+    and a), and r = triu(a[..., :mc, :]) through a boolean mask."""
     if mode not in ("reduced", "complete", "r", "raw", "economic"):
         raise ValueError(f"Unrecognized mode '{mode}'")
     a = as_array(a)
@@ -85,23 +96,34 @@ def qr(func: Any, /, a: Any, mode: Any = "reduced") -> Estimate:
     *stack, m, n = a.shape
     stack, k = tuple(stack), min(m, n)
     copy = nbytes(a.shape, t)
-    tau = (stack + (k,), t, r)
-    if mode == "raw":
-        return gufunc_estimate(func, (a,), [(stack + (n, m), t, r), tau],
-                               buffers=nbytes((m, n), t))
-    if mode == "economic":
-        return gufunc_estimate(func, (a,), [(a.shape, t, r)], buffers=nbytes((m, n), t))
+    tau = nbytes(stack + (k,), t)
+    factor = copy + tau + workspace.geqrf(m, n, t)  # the first gufunc, at its worst
+    factor_alloc = copy + tau
+    if mode in ("raw", "economic"):
+        if mode == "economic":  # removed from NumPy 2: the call raises before this
+            raise ValueError(f"Unrecognized mode '{mode}'")
+        shapes, dtypes = (stack + (n, m), stack + (k,)), (r, r)
+        recast = (nbytes(shapes[0], r) + nbytes(shapes[1], r)) if r != t else 0
+        return build(func, shapes, dtypes, (a,), peak=max(factor, copy + tau + recast),
+                     outside=max(factor, copy + tau + recast) - max(factor_alloc,
+                                                                     copy + tau + recast))
     mc = m if mode == "complete" and m > n else k
     r_shape = stack + (mc, n)
-    triu_mask = mc * n
+    mask = mc * n
+    r_bytes = nbytes(r_shape, t) + (nbytes(r_shape, r) if r != t else 0)
     if mode == "r":
-        est = gufunc_estimate(func, (a,), [(r_shape, t, r)])
-        return est._replace(temporaries=est.temporaries + copy + nbytes(tau[0], t)
-                            + triu_mask)
-    outputs = [(stack + (m, mc), t, r), (r_shape, t, r)]
-    est = gufunc_estimate(func, (a,), outputs, buffers=nbytes((m, n), t) + nbytes((m, mc), t),
-                          hint='mode="reduced"' if mc > k else "")
-    return est._replace(temporaries=est.temporaries + copy + nbytes(tau[0], t) + triu_mask)
+        after = copy + tau + mask + r_bytes
+        return build(func, (r_shape,), (r,), (a,), peak=max(factor, after),
+                     outside=max(factor, after) - max(factor_alloc, after))
+    q_shape = stack + (m, mc)
+    q = nbytes(q_shape, t)
+    q_phase = copy + tau + q + workspace.orgqr(m, n, mc, t)
+    q_recast = nbytes(q_shape, r) if r != t else 0
+    after = copy + tau + q + max(mask + nbytes(r_shape, t), q_recast + r_bytes)
+    total = max(factor, q_phase, after)
+    return build(func, (q_shape, r_shape), (r, r), (a,), peak=total,
+                 outside=total - max(copy + tau + q, after),
+                 hint='mode="reduced"' if mc > k else "")
 
 
 @projects(np.linalg.eig)
@@ -115,7 +137,9 @@ def eigvals(func: Any, /, a: Any) -> Estimate:
 
 
 def _eig(func: Any, a: Any, vectors: bool) -> Estimate:
-    """Complex results, real where every eigenvalue is real (the data decides): a bound."""
+    """Complex results, or real views of them where every eigenvalue is real (the data
+    decides): the complex arrays are what is held, a bound. NumPy first checks that
+    `a` is finite (a boolean array of its size)."""
     a = as_array(a)
     stacked_square(a)
     t, r = lapack_types(a)
@@ -125,9 +149,8 @@ def _eig(func: Any, a: Any, vectors: bool) -> Estimate:
     outputs = [(stack + (m,), ct, cr)]
     if vectors:
         outputs.append((stack + (m, m), ct, cr))
-    per_matrix = nbytes((m, m), t) * (3 if vectors else 1) + nbytes((m,), ct)
-    return gufunc_estimate(func, (a,), outputs, copies=cast_copies(t, a), buffers=per_matrix,
-                           exact=False)
+    return gufunc_estimate(func, (a,), outputs, copies=cast_copies(t, a) + a.size,
+                           outside=workspace.geev(m, vectors, t), exact=False)
 
 
 @projects(np.linalg.eigh)
@@ -141,7 +164,7 @@ def eigvalsh(func: Any, /, a: Any, UPLO: Any = "L") -> Estimate:  # noqa: N803
 
 
 def _eigh(func: Any, a: Any, uplo: Any, vectors: bool) -> Estimate:
-    if uplo not in ("L", "U"):
+    if not isinstance(uplo, str) or uplo.upper() not in ("L", "U"):
         raise ValueError("UPLO argument must be 'L' or 'U'")
     a = as_array(a)
     stacked_square(a)
@@ -152,7 +175,7 @@ def _eigh(func: Any, a: Any, uplo: Any, vectors: bool) -> Estimate:
     if vectors:
         outputs.append((stack + (m, m), t, r))
     return gufunc_estimate(func, (a,), outputs, copies=cast_copies(t, a),
-                           buffers=nbytes((m, m), t) + nbytes((m,), t))
+                           outside=workspace.syevd(m, vectors, t))
 
 
 @projects(np.linalg.inv)
@@ -162,7 +185,7 @@ def inv(func: Any, /, a: Any) -> Estimate:
     t, r = lapack_types(a)
     m = a.shape[-1]
     return gufunc_estimate(func, (a,), [(a.shape, t, r)], copies=cast_copies(t, a),
-                           buffers=2 * nbytes((m, m), t))
+                           outside=workspace.gesv(m, m, t))
 
 
 @projects(np.linalg.cholesky)
@@ -172,7 +195,7 @@ def cholesky(func: Any, a: Any, /, *, upper: Any = False) -> Estimate:
     t, r = lapack_types(a)
     m = a.shape[-1]
     return gufunc_estimate(func, (a,), [(a.shape, t, r)], copies=cast_copies(t, a),
-                           buffers=nbytes((m, m), t))
+                           outside=workspace.potrf(m, t))
 
 
 @projects(np.linalg.det)
@@ -182,7 +205,7 @@ def det(func: Any, /, a: Any) -> Estimate:
     t, r = lapack_types(a)
     m = a.shape[-1]
     return gufunc_estimate(func, (a,), [(a.shape[:-2], t, r)], copies=cast_copies(t, a),
-                           buffers=nbytes((m, m), t))
+                           outside=workspace.getrf(m, t))
 
 
 @projects(np.linalg.slogdet)
@@ -192,7 +215,7 @@ def slogdet(func: Any, /, a: Any) -> Estimate:
     t, r = lapack_types(a)
     m, stack = a.shape[-1], a.shape[:-2]
     return gufunc_estimate(func, (a,), [(stack, t, r), (stack, real_of(t), real_of(r))],
-                           copies=cast_copies(t, a), buffers=nbytes((m, m), t))
+                           copies=cast_copies(t, a), outside=workspace.getrf(m, t))
 
 
 @projects(np.linalg.solve)
@@ -212,7 +235,7 @@ def solve(func: Any, /, a: Any, b: Any) -> Estimate:
         rhs = b.shape[-1]
         shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (m, rhs)
     return gufunc_estimate(func, (a, b), [(shape, t, r)], copies=cast_copies(t, a, b),
-                           buffers=nbytes((m, m), t) + 2 * nbytes((m, rhs), t))
+                           outside=workspace.gesv(m, rhs, t))
 
 
 @projects(np.linalg.lstsq)
@@ -231,9 +254,11 @@ def lstsq(func: Any, /, a: Any, b: Any, rcond: Any = None) -> Estimate:
     outputs = [(x, t, r), ((max(rhs, 1),), real_of(t), real_of(r)), ((), np.dtype(np.intc),
                np.dtype(np.intc)), ((min(m, n),), real_of(t), real_of(r))]
     est = gufunc_estimate(func, (a, b), outputs, copies=cast_copies(t, a, b),
-                          buffers=nbytes((m, n), t) + nbytes((max(m, n), rhs), t),
-                          exact=False)
-    return est._replace(temporaries=est.temporaries + nbytes(x, t))
+                          outside=workspace.gelsd(m, n, max(rhs, 1), t), exact=False)
+    copy = nbytes(x, r)
+    total = max(est.peak, est.nbytes + copy)
+    return est._replace(temporaries=total - est.nbytes,
+                        outside=est.outside if est.peak >= est.nbytes + copy else 0)
 
 
 @projects(np.linalg.matrix_power)
@@ -247,18 +272,21 @@ def matrix_power(func: Any, /, a: Any, n: Any) -> Estimate:
         raise TypeError("exponent must be an integer") from e
     if n < 0:
         inverse = inv(np.linalg.inv, a)
-        base_dtype = inverse.dtype
-        start = inverse.peak
+        base_dtype, start, outside = inverse.dtype, inverse.peak, inverse.outside
     else:
-        base_dtype, start = a.dtype, 0
-    if n == 0:
-        return build(func, (a.shape,), (a.dtype,), (a,))
+        base_dtype, start, outside = a.dtype, 0, 0
+    if n == 0:  # empty_like(a), then an identity of one matrix written into each
+        return build(func, (a.shape,), (a.dtype,), (a,), extra=a.shape[-1] ** 2 * a.itemsize)
     if abs(n) == 1:
-        return build(func, (a.shape,), (base_dtype,), (a,), view=n == 1, peak=start)
+        return build(func, (a.shape,), (base_dtype,), (a,), view=n == 1, peak=start,
+                     outside=outside)
     dtype = np.matmul(np.empty((0, 0), base_dtype), np.empty((0, 0), base_dtype)).dtype
     one = nbytes(a.shape, dtype)
-    alive = min(abs(n).bit_length() + 1, 3)  # result, z and the new product
-    return build(func, (a.shape,), (dtype,), (a,), peak=max(start, alive * one))
+    # n 2: one product; 3: two; beyond, binary decomposition: the result, the running
+    # square and the new product
+    alive = {2: 1, 3: 2}.get(abs(n), 3)
+    return build(func, (a.shape,), (dtype,), (a,), peak=max(start, alive * one),
+                 outside=outside if start > alive * one else 0)
 
 
 @projects(np.linalg.tensorinv)
@@ -269,10 +297,10 @@ def tensorinv(func: Any, /, a: Any, ind: Any = 2) -> Estimate:
     rows = math.prod(a.shape[ind:])
     if rows == 0 or a.size % rows or a.size // rows != rows:
         raise LinAlgError("Last 2 dimensions of the array must be square")
-    square = inv(np.linalg.inv, np.empty((rows, rows), a.dtype))
+    square = inv(np.linalg.inv, data_free((rows, rows), a.dtype))
     copy = 0 if a.flags.c_contiguous else a.nbytes  # reshape copies a non-contiguous a
     return build(func, (a.shape[ind:] + a.shape[:ind],), square.dtypes, (a,),
-                 peak=square.peak + copy)
+                 peak=square.peak + copy, outside=square.outside)
 
 
 @projects(np.linalg.tensorsolve)
@@ -289,6 +317,8 @@ def tensorsolve(func: Any, /, a: Any, b: Any, axes: Any = None) -> Estimate:
     if a.size != prod ** 2:
         raise LinAlgError("Input arrays must satisfy the requirement "
                           "prod(a.shape[b.ndim:]) == prod(a.shape[:b.ndim])")
-    square = solve(np.linalg.solve, np.empty((prod, prod), a.dtype), np.empty(prod, b.dtype))
+    square = solve(np.linalg.solve, data_free((prod, prod), a.dtype),
+                   data_free((prod,), b.dtype))
     copy = a.nbytes if axes is not None or not a.flags.c_contiguous else 0
-    return build(func, (x_shape,), square.dtypes, (a, b), peak=square.peak + copy)
+    return build(func, (x_shape,), square.dtypes, (a, b), peak=square.peak + copy,
+                 outside=square.outside)

@@ -1,5 +1,5 @@
-"""np.linalg built on the decompositions and on ufuncs: pinv, matrix_rank, cond, the
-norms and multi_dot (the intermediates of the order NumPy chooses)."""
+"""np.linalg built on the decompositions and on ufuncs: pinv, matrix_rank, cond and
+multi_dot (the intermediates of the order NumPy chooses); the norms are in `norms`."""
 
 from __future__ import annotations
 
@@ -7,32 +7,47 @@ import math
 from typing import Any
 
 import numpy as np
-from numpy.lib.array_utils import normalize_axis_tuple
 from numpy.linalg._linalg import _multi_dot_matrix_chain_order
 
 from ..operands import as_array
 from ..record import Estimate, build
 from ..registry import projects
-from .common import VOID, dot_dtype
+from .common import VOID, data_free, dot_dtype
 from .lapack import lapack_types, nbytes, real_of, stacked_2d
 from .linalg import inv, svd
+from .norms import norm
+
+
+def phases(*steps: tuple[int, int]) -> dict:
+    """`build`'s peak and outside for a call made of steps, each (the bytes held at its
+    worst, the part of them NumPy's allocator holds)."""
+    peak = max(total for total, _ in steps)
+    return {"peak": peak, "outside": peak - max(held for _, held in steps)}
+
+
+def _step(est: Estimate, before: int = 0) -> tuple[int, int]:
+    """An estimated call as a step, with `before` allocator bytes alive beside it."""
+    return before + est.peak, before + est.allocator_peak
 
 
 @projects(np.linalg.pinv)
 def pinv(func: Any, /, a: Any, rcond: Any = None, hermitian: Any = False, *,
          rtol: Any = np._NoValue) -> Estimate:
-    """svd(full_matrices=False), then vt.T @ (s * u.T): (…, N, M)."""
+    """a.conjugate() (a copy of complex data), svd(full_matrices=False), then
+    vt.T @ (s * u.T): (..., N, M)."""
     a = as_array(a)
     stacked_2d(a)
     t, r = lapack_types(a)
     *stack, m, n = a.shape
     k = min(m, n)
-    factors = svd(np.linalg.svd, a, full_matrices=False, hermitian=hermitian)
     shape = tuple(stack) + (n, m)
+    if a.size == 0:
+        return build(func, (shape,), (a.dtype,), (a,))
+    factors = svd(np.linalg.svd, a, full_matrices=False, hermitian=hermitian)
     product = nbytes(tuple(stack) + (k, m), r)
     conj = a.nbytes if a.dtype.kind == "c" else 0
-    peak = conj + max(factors.peak, factors.nbytes + product + nbytes(shape, r))
-    return build(func, (shape,), (r,), (a,), peak=peak)
+    last = conj + factors.nbytes + product + nbytes(shape, r)
+    return build(func, (shape,), (r,), (a,), **phases(_step(factors, conj), (last, last)))
 
 
 @projects(np.linalg.matrix_rank)
@@ -43,83 +58,32 @@ def matrix_rank(func: Any, /, A: Any, tol: Any = None, hermitian: Any = False, *
         return build(func, ((),), (np.dtype(np.intp),), (a,), peak=a.size)  # a == 0
     values = svd(np.linalg.svd, a, compute_uv=False, hermitian=hermitian)
     shape = a.shape[:-2]
-    peak = values.peak + values.nbytes // values.dtype.itemsize  # and S > tol
-    return build(func, (shape,), (np.dtype(np.intp),), (a,), peak=peak)
+    last = values.nbytes + values.nbytes // values.dtype.itemsize  # and S > tol
+    return build(func, (shape,), (np.dtype(np.intp),), (a,),
+                 **phases(_step(values), (last, last)))
 
 
 @projects(np.linalg.cond)
 def cond(func: Any, /, x: Any, p: Any = None) -> Estimate:
-    """p None, 2, -2: singular values; otherwise inv(x) and two norms."""
+    """p None, 2, -2: singular values; otherwise inv(x) (in the LAPACK type) and the
+    norms of x and of the inverse."""
     x = as_array(x)
     stacked_2d(x)
     t, r = lapack_types(x)
     shape = x.shape[:-2]
     dtype = real_of(r)
+    last = 2 * nbytes(shape, dtype)
     if p in (None, 2, -2):
-        step = svd(np.linalg.svd, x, compute_uv=False)
-    else:
-        inverse = inv(np.linalg.inv, x)
-        norm_step = norm(np.linalg.norm, x, p, (-2, -1))
-        step = inverse._replace(temporaries=inverse.temporaries + norm_step.peak)
-    return build(func, (shape,), (dtype,), (x,), peak=step.peak + 2 * nbytes(shape, dtype))
-
-
-@projects(np.linalg.norm)
-def norm(func: Any, /, x: Any, ord: Any = None, axis: Any = None,  # noqa: A002
-         keepdims: Any = False) -> Estimate:
-    """NumPy converts integers to float first (a copy), then reduces |x| or x*conj(x):
-    one temporary of the input's size (two for a general p, an SVD for 2, -2, 'nuc')."""
-    x = as_array(x)
-    stand = np.ones((1,) * x.ndim, x.dtype) if x.ndim else np.ones((), x.dtype)
-    dtype = np.asarray(np.linalg.norm(stand, ord, axis, keepdims)).dtype
-    work = x.dtype if x.dtype.kind in "fcO" else np.dtype(float)
-    copy = 0 if work == x.dtype else nbytes(x.shape, work)
-    if axis is None:
-        axes = tuple(range(x.ndim))
-    else:
-        axes = normalize_axis_tuple(axis if isinstance(axis, tuple) else (axis,), x.ndim)
-    if keepdims:
-        shape = tuple(1 if i in axes else n for i, n in enumerate(x.shape))
-    else:
-        shape = tuple(n for i, n in enumerate(x.shape) if i not in axes)
-    temp = nbytes(x.shape, real_of(work) if work.kind != "O" else work)
-    if axis is None and ord is None:
-        temp = 0 if x.flags.c_contiguous or x.flags.f_contiguous else nbytes(x.shape, work)
-    elif len(axes) == 2 and ord in (2, -2, "nuc"):
-        moved = np.moveaxis(np.empty(x.shape, VOID), axes, (-2, -1))
-        temp = svd(np.linalg.svd, np.empty(moved.shape, work), compute_uv=False).peak
-    elif ord not in (None, 1, -1, np.inf, -np.inf, "fro", 2, 0):
-        temp *= 2  # abs(x) ** ord
-    return build(func, (shape,), (dtype,), (x,), peak=copy + temp + nbytes(shape, dtype))
-
-
-@projects(np.linalg.vector_norm)
-def vector_norm(func: Any, x: Any, /, *, axis: Any = None, keepdims: Any = False,
-                ord: Any = 2) -> Estimate:  # noqa: A002
-    """Reshapes x to put the axes together (a copy where the layout needs one)."""
-    x = as_array(x)
-    axes = (tuple(range(x.ndim)) if axis is None else
-            normalize_axis_tuple(axis if isinstance(axis, tuple) else (axis,), x.ndim))
-    inner = norm(np.linalg.norm, x, ord if ord != 2 else None, None if axis is None else
-                 axes[0] if len(axes) == 1 else None, False)
-    stand = np.ones((1,) * x.ndim, x.dtype)
-    dtype = np.asarray(np.linalg.vector_norm(stand, axis=axis, keepdims=keepdims,
-                                             ord=ord)).dtype
-    if keepdims:
-        shape = tuple(1 if i in axes else n for i, n in enumerate(x.shape))
-    else:
-        shape = tuple(n for i, n in enumerate(x.shape) if i not in axes)
-    copy = x.nbytes if len(axes) > 1 and not x.flags.c_contiguous else 0
+        values = svd(np.linalg.svd, x, compute_uv=False)
+        return build(func, (shape,), (dtype,), (x,),
+                     **phases(_step(values), (values.nbytes + last, values.nbytes + last)))
+    inverse = inv(np.linalg.inv, x)
+    held = nbytes(x.shape, t)
+    of_x = norm(np.linalg.norm, x, p, (-2, -1))
+    of_inverse = norm(np.linalg.norm, data_free(x.shape, t), p, (-2, -1))
     return build(func, (shape,), (dtype,), (x,),
-                 peak=copy + inner.peak - inner.nbytes + nbytes(shape, dtype))
-
-
-@projects(np.linalg.matrix_norm)
-def matrix_norm(func: Any, x: Any, /, *, keepdims: Any = False, ord: Any = "fro") -> Estimate:
-    x = as_array(x)
-    stacked_2d(x)
-    est = norm(np.linalg.norm, x, ord, (-2, -1), keepdims)
-    return est._replace(func=func)
+                 **phases(_step(inverse), _step(of_x, held),
+                          _step(of_inverse, held + of_x.nbytes), (held + last, held + last)))
 
 
 @projects(np.linalg.multi_dot)

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import math
-import operator
 from typing import Any
 
 import numpy as np
-from numpy.lib.array_utils import normalize_axis_index
 
 from ..broadcast import broadcast_shapes
-from ..operands import as_array
+from ..operands import as_array, quiet
 from ..record import Estimate, build
 from ..registry import projects
 from ..ufunc_call import project_call
@@ -45,7 +43,13 @@ def kron(func: Any, /, a: Any, b: Any) -> Estimate:
         xs = (1,) * (nd - x.ndim) + x.shape
         ys = (1,) * (nd - y.ndim) + y.shape
         shape = tuple(p * q for p, q in zip(xs, ys))
-    return build(func, (shape,), (product_dtype(x, y),), (x, y))
+    dtype = product_dtype(x, y)
+    # multiply(a[:, None, ...], b[None, :, ...]) in the inputs' order ("K"), then
+    # reshaped: a copy where an F-ordered input made that product not C-ordered
+    fortran = any(v.ndim > 1 and v.flags.f_contiguous and not v.flags.c_contiguous
+                  for v in (x, y))
+    extra = math.prod(shape) * dtype.itemsize if fortran else 0
+    return build(func, (shape,), (dtype,), (x, y), extra=extra)
 
 
 @projects(np.dot)
@@ -60,7 +64,46 @@ def dot(func: Any, /, a: Any, b: Any, out: Any = None) -> Estimate:
             raise ValueError("shapes not aligned")
         shape = x.shape[:-1] + y.shape[:-2] + y.shape[-1:] if y.ndim >= 2 else x.shape[:-1]
         dtype = dot_dtype(x, y)
-    return build(func, (shape,), (dtype if out is None else out.dtype,), (x, y), outs=(out,))
+    copies = _dot_copies(x, y, dtype)
+    if out is not None and any(np.may_share_memory(out, v) for v in (x, y)):
+        copies += math.prod(shape) * dtype.itemsize  # a buffer, written back to out
+    return build(func, (shape,), (dtype if out is None else out.dtype,), (x, y), outs=(out,),
+                 extra=copies)
+
+
+#: The types numpy.dot hands to BLAS (operands of at most two axes).
+_BLAS = frozenset(np.dtype(c) for c in "fdFD")
+
+
+def _dot_copies(x: Any, y: Any, dtype: np.dtype) -> int:
+    """PyArray_MatrixProduct2 converts both operands to the common type (copies of the
+    others); cblas_matrixproduct then copies an operand BLAS cannot read as it is: bad
+    strides (negative, zero), and a matrix that is not one segment (beside a vector)
+    or neither C- nor F-contiguous (beside a matrix)."""
+    copies = 0
+    blas = dtype in _BLAS and x.ndim <= 2 and y.ndim <= 2
+    converted = [v.dtype != dtype for v in (x, y)]
+    copies += sum(v.size * dtype.itemsize for v, c in zip((x, y), converted) if c)
+    if not blas:
+        return copies
+    matrices = [_matrix(v) for v in (x, y)]
+    for v, fresh, matrix, other in zip((x, y), converted, matrices, matrices[::-1]):
+        if fresh:
+            continue  # a new C-contiguous array
+        c, f = v.flags.c_contiguous, v.flags.f_contiguous
+        if _bad_strides(v) or (matrix and not (c or f)):
+            copies += v.size * dtype.itemsize
+    return copies
+
+
+def _matrix(v: Any) -> bool:
+    """_select_matrix_shape's _matrix: two axes, more than one row and column."""
+    return v.ndim == 2 and v.shape[0] > 1 and v.shape[1] > 1
+
+
+def _bad_strides(v: Any) -> bool:
+    item = v.itemsize
+    return any(st < 0 or st % item or (st == 0 and n > 1) for st, n in zip(v.strides, v.shape))
 
 
 @projects(np.inner)
@@ -71,7 +114,9 @@ def inner(func: Any, a: Any, b: Any, /) -> Estimate:
                      (x, y))
     if x.shape[-1] != y.shape[-1]:
         raise ValueError("shapes not aligned")
-    return build(func, (x.shape[:-1] + y.shape[:-1],), (dot_dtype(x, y),), (x, y))
+    dtype = dot_dtype(x, y)  # then dot(x, y.T): y's transpose
+    copies = _dot_copies(x, y.T, dtype)
+    return build(func, (x.shape[:-1] + y.shape[:-1],), (dtype,), (x, y), extra=copies)
 
 
 @projects(np.vdot)
@@ -79,9 +124,14 @@ def vdot(func: Any, a: Any, b: Any, /) -> Estimate:
     x, y = as_array(a), as_array(b)
     if x.size != y.size:
         raise ValueError("vectors have different lengths")
-    # vdot ravels its operands: a copy of each one that is not C-contiguous.
-    copies = sum(v.nbytes for v in (x, y) if not v.flags.c_contiguous)
-    return build(func, ((),), (dot_dtype(x, y),), (x, y), extra=copies)
+    # vdot converts both to the common type, then ravels them in C order: a copy of
+    # each one of another type, or whose strides cannot be viewed as one
+    from ..ndarray_methods import reshape_copies
+
+    dtype = dot_dtype(x, y)
+    copies = sum(v.size * dtype.itemsize for v in (x, y)
+                 if v.dtype != dtype or reshape_copies(v, ((v.size,),), "C"))
+    return build(func, ((),), (dtype,), (x, y), extra=copies)
 
 
 @projects(np.tensordot)
@@ -95,25 +145,41 @@ def linalg_tensordot(func: Any, x1: Any, x2: Any, /, *, axes: Any = 2) -> Estima
 
 
 def _tensordot(func: Any, x: Any, y: Any, axes: Any) -> Estimate:
+    """NumPy's own checks, in its order and with its exceptions (indexing a shape with
+    an axis out of range is an IndexError there); then dot of the operands transposed
+    and reshaped to 2-d (copies where the layout needs them)."""
     try:
         iter(axes)
-    except TypeError:
-        n = operator.index(axes)
-        axes_a, axes_b = list(range(x.ndim - n, x.ndim)), list(range(n))
+    except Exception:  # noqa: BLE001 - NumPy's own test
+        axes_a, axes_b = list(range(-axes, 0)), list(range(axes))
     else:
         axes_a, axes_b = axes
-    axes_a = [axes_a] if np.ndim(axes_a) == 0 else list(axes_a)
-    axes_b = [axes_b] if np.ndim(axes_b) == 0 else list(axes_b)
+    axes_a = list(axes_a) if hasattr(axes_a, "__len__") else [axes_a]
+    axes_b = list(axes_b) if hasattr(axes_b, "__len__") else [axes_b]
+    if len(set(axes_a)) != len(axes_a) or len(set(axes_b)) != len(axes_b):
+        raise ValueError("duplicate axes are not allowed in tensordot")
     if len(axes_a) != len(axes_b):
         raise ValueError("shape-mismatch for sum")
-    ia = [normalize_axis_index(i, x.ndim) for i in axes_a]
-    ib = [normalize_axis_index(i, y.ndim) for i in axes_b]
-    for i, j in zip(ia, ib):
-        if x.shape[i] != y.shape[j]:
+    for k in range(len(axes_a)):
+        if x.shape[axes_a[k]] != y.shape[axes_b[k]]:
             raise ValueError("shape-mismatch for sum")
-    shape = tuple(n for i, n in enumerate(x.shape) if i not in ia) + tuple(
-        n for j, n in enumerate(y.shape) if j not in ib)
-    return build(func, (shape,), (dot_dtype(x, y),), (x, y))
+        axes_a[k] += x.ndim if axes_a[k] < 0 else 0
+        axes_b[k] += y.ndim if axes_b[k] < 0 else 0
+    rest_a = [k for k in range(x.ndim) if k not in axes_a]
+    rest_b = [k for k in range(y.ndim) if k not in axes_b]
+    summed = math.prod(x.shape[k] for k in axes_a)
+    copies = _reshape_copy(x, rest_a + axes_a, (math.prod(x.shape[k] for k in rest_a), summed))
+    copies += _reshape_copy(y, axes_b + rest_b, (summed, math.prod(y.shape[k] for k in rest_b)))
+    shape = tuple(x.shape[k] for k in rest_a) + tuple(y.shape[k] for k in rest_b)
+    return build(func, (shape,), (dot_dtype(x, y),), (x, y), extra=copies)
+
+
+def _reshape_copy(a: Any, order: list, shape: tuple) -> int:
+    """Bytes of a.transpose(order).reshape(shape) where that copies (a view of `a` is
+    asked, nothing is copied)."""
+    from ..ndarray_methods import reshape_copies
+
+    return a.nbytes if reshape_copies(a.transpose(order), (shape,), "C") else 0
 
 
 @projects("linalg.matmul", delegated=True)
@@ -145,16 +211,28 @@ def einsum(func: Any, /, *operands: Any, out: Any = None, optimize: Any = False,
         if len(term) != op.ndim:
             raise ValueError("einsum subscripts do not match the operand dimensions")
         for letter, n in zip(term, op.shape):
-            known = sizes.get(letter, 1)
-            if n != known and 1 not in (n, known):
+            known = sizes.get(letter)
+            if known is None or known == 1:
+                sizes[letter] = n
+            elif n != known and n != 1:
                 raise ValueError(f"size of label '{letter}' does not match")
-            sizes[letter] = max(n, known) if 1 in (n, known) else n
     shape = tuple(sizes[c] for c in output)
-    stand_ins = [np.empty((0,) * op.ndim, op.dtype) for op in arrays]
+    casting = kwargs.get("casting", "safe")
+    target = kwargs.get("dtype") if out is None else out.dtype
+    # a complex operand NumPy casts to a real dtype unsafely warns: a real stand-in
+    # resolves the same dtype quietly (other castings refuse it, warning-free)
+    stand_ins = [np.empty((0,) * op.ndim, quiet(op.dtype, target) if casting == "unsafe"
+                          and target is not None else op.dtype) for op in arrays]
     dtype = np.einsum(f"{inputs}->{output}", *stand_ins, dtype=kwargs.get("dtype"),
-                      casting=kwargs.get("casting", "safe")).dtype
+                      casting=casting).dtype
     if out is not None:
         dtype = out.dtype
+    # an out= that overlaps an operand is written through a copy of its own
+    overlap = math.prod(shape) * dtype.itemsize if out is not None and any(
+        np.may_share_memory(out, op) for op in arrays) else 0
+    if len(arrays) == 1 and out is None and set(output) == set(inputs):
+        # nothing summed: a transpose or a diagonal, which NumPy returns as a view
+        return build(func, (shape,), (dtype,), tuple(arrays), view=True)
     nbytes = 0 if out is not None else math.prod(shape) * dtype.itemsize
     peak = nbytes
     if optimize is not False and len(arrays) > 1:
@@ -171,7 +249,7 @@ def einsum(func: Any, /, *operands: Any, out: Any = None, optimize: Any = False,
                 live.pop(index)
             live.append(new)
         peak = max(peak, nbytes)  # a model (BLAS paths may copy operands too)
-    return build(func, (shape,), (dtype,), tuple(arrays), outs=(out,), peak=peak)
+    return build(func, (shape,), (dtype,), tuple(arrays), outs=(out,), peak=peak + overlap)
 
 
 @projects(np.convolve)
@@ -185,9 +263,43 @@ def correlate(func: Any, /, a: Any, v: Any, mode: Any = "valid") -> Estimate:
 
 
 def _convolve(func: Any, a: Any, v: Any, mode: Any) -> Estimate:
+    """NumPy's correlate in C: both operands as C-contiguous 1-d arrays of the common
+    type (copies where they are not: convolve's reversed v always is one), np.correlate
+    conjugates complex v (a new array, the cast copy freed before the result)."""
+    convolving = func.__name__ == "convolve"
     a, v = as_array(a), as_array(v)
-    n, m = a.size, v.size
-    if n == 0 or m == 0:
-        raise ValueError("empty input")
-    length = {"full": n + m - 1, "same": max(n, m), "valid": max(n, m) - min(n, m) + 1}[mode]
-    return build(func, ((length,),), (dot_dtype(a, v),), (a, v))
+    if convolving:  # np.array(x, ndmin=1), then the longer one first
+        a, v = (a.reshape(1) if a.ndim == 0 else a), (v.reshape(1) if v.ndim == 0 else v)
+        if a.ndim == 1 and v.ndim == 1 and a.size == 0:
+            raise ValueError("a cannot be empty")
+        if a.ndim == 1 and v.ndim == 1 and v.size == 0:
+            raise ValueError("v cannot be empty")
+        if a.ndim == 1 and v.ndim == 1 and v.size > a.size:
+            a, v = v, a
+    for x in (a, v):
+        if x.ndim > 1:
+            raise ValueError("object too deep for desired array")
+        if x.ndim < 1:
+            raise ValueError("object of too small depth for desired array")
+    if not convolving and a.size == 0:
+        raise ValueError("first array argument cannot be empty")
+    if not convolving and v.size == 0:
+        raise ValueError("second array argument cannot be empty")
+    # the common type and NumPy's checks of `mode`, on one-element stand-ins
+    dtype = func(np.ones(1, a.dtype), np.ones(1, v.dtype), mode).dtype
+    n, m = max(a.size, v.size), min(a.size, v.size)
+    length = {0: n - m + 1, 1: n, 2: n + m - 1}[_MODES.get(mode, mode)]
+    reversed_v = convolving and v.size > 1
+    copy_a = a.size * dtype.itemsize if a.dtype != dtype or not a.flags.c_contiguous else 0
+    copy_v = v.size * dtype.itemsize if (v.dtype != dtype or not v.flags.c_contiguous
+                                         or reversed_v) else 0
+    result = length * dtype.itemsize
+    if not convolving and dtype.kind == "c":
+        conjugate = v.size * dtype.itemsize
+        peak = copy_a + max(copy_v + conjugate, conjugate + result)
+    else:
+        peak = copy_a + copy_v + result
+    return build(func, ((length,),), (dtype,), (a, v), peak=peak)
+
+
+_MODES = {"valid": 0, "same": 1, "full": 2}

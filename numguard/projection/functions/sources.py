@@ -7,7 +7,6 @@ or an iterator's length without `count`.
 
 from __future__ import annotations
 
-import operator
 import os
 from typing import Any
 
@@ -36,7 +35,7 @@ def asarray(func: Any, /, a: Any, dtype: Any = None, order: Any = None, *, devic
 @projects(np.ascontiguousarray, np.asfortranarray)
 def ascontiguousarray(func: Any, /, a: Any, dtype: Any = None, *, like: Any = None) -> Estimate:
     order = "C" if func.__name__ == "ascontiguousarray" else "F"
-    return _converted(func, a, dtype, None, 1 if order == "C" else 0, order)
+    return _converted(func, a, dtype, None, 1, order)  # both give a 0-d array one axis
 
 
 @projects(np.require)
@@ -55,7 +54,8 @@ def _converted(func: Any, value: Any, dtype: Any, copy: Any, ndmin: int,
     result = x.dtype if dtype is None else np.dtype(dtype)
     shape = (1,) * max(ndmin - x.ndim, 0) + x.shape
     layout = {"C": x.flags.c_contiguous, "F": x.flags.f_contiguous}.get(order, True)
-    keeps = x is value and result == x.dtype and layout and copy is not True
+    keeps = (isinstance(value, np.ndarray) and x is value and result == x.dtype and layout
+             and copy is not True)
     return build(func, (shape,), (result,), (x,), view=keeps)
 
 
@@ -75,10 +75,11 @@ def arange(func: Any, start_or_stop: Any, /, stop: Any = None, step: Any = 1, *,
 @projects(np.frombuffer)
 def frombuffer(func: Any, /, buffer: Any, dtype: Any = None, count: Any = -1, offset: Any = 0,
                *, like: Any = None) -> Estimate:
-    """A view of the buffer: no new bytes."""
-    kind = np.dtype(float if dtype is None else dtype)
-    n = count if count >= 0 else (memoryview(buffer).nbytes - offset) // max(kind.itemsize, 1)
-    return build(func, ((n,),), (kind,), view=True)
+    """A view of the buffer: no new bytes. NumPy itself makes the view here (nothing
+    is allocated), so its checks of size, offset and count are its own."""
+    view = np.frombuffer(buffer, dtype=float if dtype is None else dtype, count=count,
+                         offset=offset)
+    return build(func, (view.shape,), (view.dtype,), view=True)
 
 
 @projects(np.fromfile)
@@ -98,6 +99,8 @@ def fromfile(func: Any, /, file: Any, dtype: Any = None, count: Any = -1, sep: A
 
 
 def _file_size(file: Any) -> int | None:
+    if hasattr(file, "fileno"):
+        file.fileno()  # NumPy's own first step: a stream without one raises here
     try:
         if hasattr(file, "fileno"):
             return os.fstat(file.fileno()).st_size - file.tell()
@@ -119,22 +122,30 @@ def fromiter(func: Any, /, iter: Any, dtype: Any, count: Any = -1, *,  # noqa: A
 def busday_count(func: Any, /, begindates: Any, enddates: Any, weekmask: Any = "1111100",
                  holidays: Any = (), busdaycal: Any = None, out: Any = None) -> Estimate:
     """int64 counts over the broadcast of the two date arguments."""
-    return _dates(func, (begindates, enddates), np.int64, out)
+    return _dates(func, (begindates, enddates), np.int64, out,
+                  weekmask=weekmask, holidays=holidays, busdaycal=busdaycal)
 
 
 @projects(np.busday_offset)
 def busday_offset(func: Any, /, dates: Any, offsets: Any, roll: Any = "raise",
                   weekmask: Any = "1111100", holidays: Any = None, busdaycal: Any = None,
                   out: Any = None) -> Estimate:
-    return _dates(func, (dates, offsets), "datetime64[D]", out)
+    return _dates(func, (dates, offsets), "datetime64[D]", out, roll=roll,
+                  weekmask=weekmask, holidays=holidays, busdaycal=busdaycal)
 
 
 @projects(np.is_busday)
 def is_busday(func: Any, /, dates: Any, weekmask: Any = "1111100", holidays: Any = None,
               busdaycal: Any = None, out: Any = None) -> Estimate:
-    return _dates(func, (dates,), BOOL, out)
+    return _dates(func, (dates,), BOOL, out, weekmask=weekmask, holidays=holidays,
+                  busdaycal=busdaycal)
 
 
-def _dates(func: Any, operands: tuple, dtype: Any, out: Any) -> Estimate:
+def _dates(func: Any, operands: tuple, dtype: Any, out: Any, **options: Any) -> Estimate:
+    """The broadcast of the date arguments; NumPy's conversions of them (an integer
+    is no date) replayed on stand-ins of their dtypes."""
     shape = broadcast_shapes([shape_of(x) for x in operands])
+    func(*[x if np.ndim(x) == 0 and not isinstance(x, np.ndarray) else
+           np.empty(0, as_array(x).dtype) for x in operands],
+         **{k: v for k, v in options.items() if v is not None})
     return build(func, (shape,), (np.dtype(dtype),), outs=(out_array(out),))

@@ -8,7 +8,6 @@ square return about n*n/2 index pairs.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -23,20 +22,27 @@ from .common import INTP
 def cov(func: Any, /, m: Any, y: Any = None, rowvar: Any = True, bias: Any = False,
         ddof: Any = None, fweights: Any = None, aweights: Any = None, *,
         dtype: Any = None) -> Estimate:
-    return _covariance(func, m, y, rowvar, fweights, aweights, dtype)
+    if ddof is not None and ddof != int(ddof):
+        raise ValueError("ddof must be integer")
+    weighted = fweights is not None or aweights is not None
+    return _covariance(func, m, y, rowvar, weighted, dtype)
 
 
 @projects(np.corrcoef)
 def corrcoef(func: Any, /, x: Any, y: Any = None, rowvar: Any = True, *,
              dtype: Any = None) -> Estimate:
     """cov, then divided in place by the standard deviations (small vectors)."""
-    return _covariance(func, x, y, rowvar, None, None, dtype)
+    return _covariance(func, x, y, rowvar, False, dtype)
 
 
-def _covariance(func: Any, m: Any, y: Any, rowvar: Any, fweights: Any, aweights: Any,
+def _covariance(func: Any, m: Any, y: Any, rowvar: Any, weighted: bool,
                 dtype: Any) -> Estimate:
-    """NumPy copies the data (np.array(m, ndmin=2, dtype)), concatenates y, centres the
-    copy in place, multiplies it by the weights (a second copy), then dot(X, X.T)."""
+    """NumPy's cov: X = np.array(m, ndmin=2, dtype) (a copy), transposed unless rowvar
+    (a 2-d m; y where it has more than one row), y converted and concatenated (a new
+    X, the converted y kept); the means (with weights: the weighted data first, a
+    whole temporary); X centred in place; X * w (float64 weights: a float64 copy at
+    least), its conjugate (complex), then dot(X, X.T) squeezed. No variables: an
+    empty float64 (0, 0)."""
     m = as_array(m)
     if m.ndim > 2:
         raise ValueError("m has more than 2 dimensions")
@@ -46,32 +52,41 @@ def _covariance(func: Any, m: Any, y: Any, rowvar: Any, fweights: Any, aweights:
         if y.ndim > 2:
             raise ValueError("y has more than 2 dimensions")
         operands.append(y)
-    if dtype is None:
-        dtype = np.result_type(*operands, np.float64)
-    dtype = np.dtype(dtype)
-    rows, cols = _rows_cols(m.shape, rowvar)
-    copies = rows * cols
+    dtype = np.dtype(np.result_type(*operands, np.float64) if dtype is None else dtype)
+    two = (1,) * (2 - m.ndim) + m.shape
+    rows, cols = two[::-1] if not rowvar and m.ndim != 1 else two
+    if rows == 0:
+        return build(func, ((0, 0),), (np.dtype(np.float64),), tuple(operands),
+                     extra=m.size * dtype.itemsize)
+    item = dtype.itemsize
+    held, joined = rows * cols * item, 0  # X
     if y is not None:
-        y_rows, y_cols = _rows_cols(y.shape, rowvar)
+        y_two = (1,) * (2 - y.ndim) + y.shape
+        y_rows, y_cols = y_two[::-1] if not rowvar and y_two[0] != 1 else y_two
         if y_cols != cols:
-            raise ValueError("all the input array dimensions except for the concatenation "
-                             "axis must match exactly")
-        copies = 2 * (rows + y_rows) * cols  # both copies, then their concatenation
+            raise ValueError("all the input array dimensions except for the "
+                             "concatenation axis must match exactly")
+        converted = y_rows * y_cols * item if y.dtype != dtype else 0
         rows += y_rows
-    weighted = fweights is not None or aweights is not None
-    data = copies + (rows * cols if weighted else 0) + (rows * cols if dtype.kind == "c" else 0)
+        joined = held + converted + rows * cols * item  # the old X, freed after
+        held = converted + rows * cols * item
+    weighted_dtype = np.result_type(dtype, np.float64) if weighted else dtype
+    whole = rows * cols * weighted_dtype.itemsize
+    means = whole if weighted else 0  # average's weighted product
+    scaled = whole if weighted else 0  # X * w
+    conjugated = whole if dtype.kind == "c" else 0
+    result_dtype = np.dot(np.empty((0, 0), dtype), np.empty((0, 0), weighted_dtype)).dtype
+    # dot converts an operand of another dtype than its result's (a copy)
+    casts = sum(rows * cols * result_dtype.itemsize for d in (dtype, weighted_dtype)
+                if d != result_dtype)
     shape = (rows, rows) if rows != 1 else ()
-    hint = "rowvar=False" if rowvar and rows > cols and len(m.shape) == 2 else ""
-    return build(func, (shape,), (dtype,), tuple(operands),
-                 extra=data * dtype.itemsize + 2 * rows * dtype.itemsize, hint=hint)
-
-
-def _rows_cols(shape: tuple, rowvar: Any) -> tuple[int, int]:
-    """(variables, observations) of np.array(x, ndmin=2), transposed unless rowvar."""
-    two = (1,) * (2 - len(shape)) + shape
-    if not rowvar and two[0] != 1:
-        two = two[::-1]
-    return two
+    if func is np.corrcoef and rows != 1:  # the standard deviations
+        conjugated += rows * np.empty(0, result_dtype).real.itemsize
+    peak = max(joined, held + 2 * rows * item + max(
+        means, scaled + conjugated + casts + rows * rows * result_dtype.itemsize))
+    hint = "rowvar=False" if rowvar and rows > cols and m.ndim == 2 else ""
+    return build(func, (shape,), (result_dtype,), tuple(operands),
+                 nbytes=rows * rows * result_dtype.itemsize, peak=peak, hint=hint)
 
 
 @projects(np.tril_indices_from)
