@@ -59,6 +59,9 @@ NORMALISE = [
     # The source that binds the budget here (host MemAvailable, a cgroup, an rlimit).
     (re.compile(r"bound by [^:()]+:"), "bound by <source>:"),
     (re.compile(r"\(\d+ bytes\)"), "(<n> bytes)"),
+    # Versions and the platform (`python -m numguard info`'s first line).
+    (re.compile(r"\b(numpy|Python) \d+\.\d+\.\d+\S*"), r"\1 <version>"),
+    (re.compile(r" on (?:Linux|macOS|Darwin|Windows)-\S+"), " on <platform>"),
 ]
 #: A line that speaks of memory available or in use speaks of this machine: every size
 #: on it is normalised (a share limit resolved, the budget, a dask worker's rule).
