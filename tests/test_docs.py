@@ -12,6 +12,9 @@ output compared, so a page cannot drift from the program. How a page marks its b
 - ``<!-- run: ipython -->`` before a ```text block: an IPython session (``In [n]:``
   prompts), replayed cell by cell in a fresh shell.
 - ```python blocks without a marker are code to read: each must compile.
+- ``<!-- requires: module, ... -->`` anywhere in a page: the page's examples need these
+  optional packages (IPython, distributed: the test extra brings them); where one is
+  missing they are skipped, not failed. An IPython session needs IPython in any page.
 
 Any other block that shows output (```text without a marker, ``>>>`` in a python block)
 fails test_every_block_that_shows_output_is_run. Outputs are compared after
@@ -129,6 +132,15 @@ def blocks(page: Path) -> list[Block]:
 
 
 ALL_BLOCKS = [block for page in PAGES for block in blocks(page)]
+REQUIRES = re.compile(r"<!--\s*requires:\s*([\w., ]+?)\s*-->")
+
+
+def require(page: Path, *also: str) -> None:
+    """Skip (not fail) where a package the page's examples need is not installed."""
+    needed = [name for names in REQUIRES.findall(page.read_text())
+              for name in names.replace(",", " ").split()]
+    for name in (*needed, *also):
+        pytest.importorskip(name, reason=f"{page.name}'s examples need {name}")
 
 
 def kind(block: Block) -> str:
@@ -177,7 +189,8 @@ def environment() -> dict[str, str]:
     """This interpreter first on PATH, no NUMGUARD_* of the caller's, unbuffered output so
     that stdout and stderr interleave as a terminal shows them, 80 columns."""
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("NUMGUARD_", "PYTEST_", "COV_"))}
+           if not k.startswith(("NUMGUARD_", "PYTEST_", "COV_"))
+           and k not in ("CI", "BUILD_NUMBER")}  # pytest's summary is untruncated where set
     env.update(PATH=os.pathsep.join([os.path.dirname(sys.executable), env.get("PATH", "")]),
                PYTHONUNBUFFERED="1", COLUMNS="80", PYTHONDONTWRITEBYTECODE="1")
     return env
@@ -214,6 +227,7 @@ def test_python_code_compiles(block):
 
 @pytest.mark.parametrize("block", of_kind("console"))
 def test_console_commands_print_what_the_page_shows(block, work_dirs):
+    require(block.page)
     commands = re.split(r"^\$ ", block.text, flags=re.M)
     assert commands[0].strip() == "", f"{block.name}: a console block starts with '$ '"
     for entry in commands[1:]:
@@ -224,6 +238,7 @@ def test_console_commands_print_what_the_page_shows(block, work_dirs):
 @pytest.mark.parametrize("block", of_kind("run"))
 def test_outputs_are_what_their_command_prints(block, work_dirs):
     command = block.marker.split(":", 1)[1].strip()
+    require(block.page, *(["IPython"] if command == "ipython" else []))
     if command == "ipython":
         got = ipython_session(block.text, work_dirs(block.page))
     else:
@@ -236,6 +251,7 @@ def test_outputs_are_what_their_command_prints(block, work_dirs):
 def test_python_sessions_print_what_the_page_shows(page, work_dirs, monkeypatch):
     """A page's ```pycon blocks, in order, in one namespace, in this process; the process
     settings and the backstop are put back afterwards."""
+    require(page)
     monkeypatch.chdir(work_dirs(page))
     before = numguard.get_settings()
     namespace = {"__name__": "__main__"}
