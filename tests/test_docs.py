@@ -40,7 +40,7 @@ import numguard
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted(p for p in (ROOT / "docs").rglob("*.md")
-                                      if "_build" not in p.parts)]
+                                      if not {"_build", "_generated"} & set(p.parts))]
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 TIMEOUT = 120
 
