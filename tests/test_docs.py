@@ -304,3 +304,10 @@ def ipython_session(shown: str, cwd: Path) -> str:
                           cwd=cwd, env=environment(), text=True, timeout=TIMEOUT,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     return proc.stdout
+
+
+def test_the_api_reference_documents_the_public_api():
+    """docs/api/index.md renders each name of numguard.__all__ from its docstring, and no other."""
+    page = (ROOT / "docs" / "api" / "index.md").read_text()
+    documented = re.findall(r"^\.\. auto(?:function|class|exception):: (\w+)$", page, re.M)
+    assert sorted(documented) == sorted(numguard.__all__)
