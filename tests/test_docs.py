@@ -249,11 +249,12 @@ def test_outputs_are_what_their_command_prints(block, work_dirs):
 @pytest.mark.parametrize("page", [pytest.param(p, id=str(p.relative_to(ROOT))) for p in PAGES
                                   if any(kind(b) == "session" for b in blocks(p))])
 def test_python_sessions_print_what_the_page_shows(page, work_dirs, monkeypatch):
-    """A page's ```pycon blocks, in order, in one namespace, in this process; the process
-    settings and the backstop are put back afterwards."""
+    """A page's ```pycon blocks, in order, in one namespace, in this process, from the
+    defaults a fresh process has (whatever earlier tests left, origins included); the
+    process settings and the backstop are put back afterwards."""
     require(page)
     monkeypatch.chdir(work_dirs(page))
-    before = numguard.get_settings()
+    before = numguard.configure(numguard.Settings())
     namespace = {"__name__": "__main__"}
     runner = doctest.DocTestRunner(checker=Checker(), optionflags=FLAGS)
     report: list[str] = []
