@@ -359,9 +359,9 @@ def check_against_numpy(name, a, args, kwargs):
     # A call NumPy accepts is never taken for one it rejects (that would let it run).
     rejects = am.METHODS[name].rejects
     assert rejects is None or not rejects(a, *args, **kwargs)
-    # The override refuses exactly above the projected bytes (fast paths included).
+    # The override refuses exactly above the projected peak (fast paths included).
     if est is not None and name not in ("dumps", "tolist"):
-        nbytes = ndarray_selection.nonzero_exact(a).nbytes if name == "nonzero" else est.nbytes
+        nbytes = ndarray_selection.nonzero_exact(a).nbytes if name == "nonzero" else est.peak
         if nbytes > 1:
             with numguard.guard(limit=nbytes):
                 getattr(g, name)(*args, **kwargs)

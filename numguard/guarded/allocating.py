@@ -144,6 +144,7 @@ def _guarded(name: str, method: Any = None) -> Any:
     method = getattr(_ndarray, name) if method is None else method
     project = METHODS[name].project
     per_element = METHODS[name].bytes_per_element
+    copies_input = METHODS[name].copies_input
 
     def override(self: np.ndarray, /, *args: Any, **kwargs: Any) -> Any:
         settings = _scoped_get()  # the Scope: not kept in a local (see settings.Scope)
@@ -153,8 +154,8 @@ def _guarded(name: str, method: Any = None) -> Any:
         # backstop to judge.
         allowed: int | None = None
         if settings.mode != "off":
-            small = (self.size * (per_element or self.itemsize)
-                     if per_element is not None else None)
+            small = (None if per_element is None else self.size * (
+                (per_element or self.itemsize) + (self.itemsize if copies_input else 0)))
             if small is not None and small <= small_bound(settings):
                 allowed = small
             else:

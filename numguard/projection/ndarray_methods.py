@@ -391,6 +391,10 @@ class MethodProjection(NamedTuple):
     bytes_per_element: int | None = None
     """None: not bounded by a.size. Else the result has at most a.size elements of
     this many bytes (0: a.itemsize), so a small array need not be projected at all."""
+    copies_input: bool = False
+    """The peak may also hold one copy of the input (a.size elements of a.itemsize):
+    an arg-reduction or sort along an axis that is not the last, contiguous one, or
+    round's scaled values. The small-array bound then adds it."""
     is_property: bool = False
     """An attribute (`a.imag`), not a method."""
 
@@ -408,7 +412,7 @@ METHODS: dict[str, MethodProjection] = {
     "reshape": _M(reshape, bytes_per_element=0),
     "resize": _M(resize, rejects=resize_rejects),
     "byteswap": _M(byteswap, bytes_per_element=0),
-    "round": _M(round_, bytes_per_element=0),
+    "round": _M(round_, bytes_per_element=0, copies_input=True),
     "tobytes": _M(tobytes, bytes_per_element=0),
     "tolist": _M(tolist),
     "dumps": _M(dumps),
@@ -420,10 +424,10 @@ METHODS: dict[str, MethodProjection] = {
     "choose": _M(selection.choose, rejects=selection.choose_rejects),
     "searchsorted": _M(selection.searchsorted, rejects=selection.searchsorted_rejects),
     "nonzero": _M(selection.nonzero, refine=selection.nonzero_exact),
-    "argsort": _M(argsort, bytes_per_element=8),
-    "argpartition": _M(argpartition, bytes_per_element=8),
-    "argmax": _M(argmax, bytes_per_element=8),
-    "argmin": _M(argmin, bytes_per_element=8),
+    "argsort": _M(argsort, bytes_per_element=8, copies_input=True),
+    "argpartition": _M(argpartition, bytes_per_element=8, copies_input=True),
+    "argmax": _M(argmax, bytes_per_element=8, copies_input=True),
+    "argmin": _M(argmin, bytes_per_element=8, copies_input=True),
     "dot": _M(dot),
     "imag": _M(imag, bytes_per_element=0, is_property=True),
 }
