@@ -82,7 +82,7 @@ DEFAULT_ORIGIN = "default"
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """The settings in force: see README "Settings" for each one."""
+    """The settings in force: mode, limit, inflation, rank_promotion (docs/guides/guard.md, "Settings")."""
 
     mode: str = "raise"
     limit: Limit = parse_limit(DEFAULT_LIMIT)

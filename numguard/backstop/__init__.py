@@ -18,7 +18,7 @@ Who is judged, by what:
   process is armed: `enable()`, `python -m numguard run`, or any NUMGUARD_* variable at
   start-up (numguard-backstop.pth, _startup.py). Unarmed, they are not judged.
 
-How, and why (see README "Production switch" for the figures):
+How, and why (see docs/guides/production.md for the figures):
 
 - NumPy looks its handler up in a ContextVar whose default is one capsule,
   PyDataMem_DefaultHandler; a new thread (before Python 3.14), a new asyncio task
