@@ -29,8 +29,7 @@ import pytest
 
 import numguard
 from numguard import backstop, settings
-from numguard.backstop import _capsule, _ctypes_handler
-from numguard.backstop._judge import Judge, thresholds
+from numguard.backstop import _capsule, _control, _ctypes_handler
 
 SIZES = {"1": 1, "1e3": 1_000, "1e6": 1_000_000}
 KINDS = ["plain", "backstop"]
@@ -42,18 +41,17 @@ FALLBACK = ["ctypes"]
 @pytest.fixture
 def armed(request):
     kind = request.param
-    if kind == "backstop":
+    controller = _control.controller
+    saved = controller.backend, controller.backend_name
+    if kind == "ctypes":  # the fallback a user without the C helper runs, armed the same way
+        controller.load()
+        controller.backend, controller.backend_name = _ctypes_handler, "ctypes"
+    if kind != "plain":
         backstop.enable()
-        assert backstop.status()["backend"] == "c"
-    elif kind == "ctypes":
-        judge = Judge(lambda settings, budget: None)
-        judge.armed = True
-        fast, hard = thresholds(settings.process_settings())
-        _ctypes_handler.configure(fast, hard, judge.decide)
-        _ctypes_handler.install(_capsule.default_handler_capsule())
+        assert backstop.status()["backend"] == ("c" if kind == "backstop" else "ctypes")
     yield kind
     backstop.disable()
-    _ctypes_handler.uninstall()
+    controller.backend, controller.backend_name = saved
     assert _capsule.handler_name() == "default_allocator"
 
 
@@ -130,7 +128,7 @@ def test_add_in_a_block(benchmark, block):
 def hooks(request, monkeypatch):
     if request.param == "no hooks":
         monkeypatch.setattr(settings.BlockHooks, "enter", None)
-        monkeypatch.setattr(settings.BlockHooks, "exit", None)
+        monkeypatch.setattr(settings.BlockHooks, "release", None)
     return request.param
 
 

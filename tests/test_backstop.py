@@ -14,6 +14,7 @@ import warnings
 
 import numpy as np
 import pytest
+from backends import needs_c
 
 import numguard
 from numguard import backstop
@@ -67,6 +68,7 @@ def test_enable_disable_round_trip(restore):
 
 @pytest.mark.skipif(os.environ.get("NUMGUARD_NO_C", "").strip() not in ("", "0"),
                     reason="NUMGUARD_NO_C runs the Python code alone")
+@needs_c
 def test_the_c_helper_is_what_runs():
     # CI builds it; the ctypes fallback has its own test in a child process.
     _control.controller.load()

@@ -16,6 +16,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from backends import HANDLER
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux RSS and overcommit")
 
@@ -115,7 +116,7 @@ def test_raise_refuses_before_allocating_in_main_thread_thread_and_executor(tmp_
     for where in ("main", "thread", "executor"):
         assert "Unable to allocate 2.98 GiB" in outcome[where], where
         assert "shape (20000, 20000) and data type float64" in outcome[where], where
-    assert outcome["handler"] == "numguard_backstop"
+    assert outcome["handler"] == HANDLER
     assert outcome["numguard imported"] is True
     assert outcome["peak_kib"] < FAR_BELOW_3GB, outcome["peak_kib"]
     # No logging configured: the record still shows, on stderr, once per refusal.
@@ -179,7 +180,7 @@ def test_an_invalid_value_fails_safe_armed_with_the_default_in_one_line():
     done = run_python("import numpy; print(numpy._core.multiarray.get_handler_name())",
                       NUMGUARD_MODE="raise", NUMGUARD_LIMIT="lots")
     assert done.returncode == 0
-    assert done.stdout.split() == ["numguard_backstop"]
+    assert done.stdout.split() == [HANDLER]
     (line,) = done.stderr.splitlines()
     assert line.startswith("numguard: NUMGUARD_LIMIT='lots' is not valid")
     assert "expected a whole byte count" in line

@@ -19,11 +19,12 @@ import sys
 import textwrap
 
 import pytest
+from backends import BACKENDS, DEFAULT
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork, Linux")
 
 
-def run_child(code: str, *args: str, backend: str = "c", timeout: float = 120):
+def run_child(code: str, *args: str, backend: str = DEFAULT, timeout: float = 120):
     env = {k: v for k, v in os.environ.items() if not k.startswith("NUMGUARD_")}
     env["NUMGUARD_BACKSTOP_BACKEND"] = backend
     return subprocess.run(
@@ -71,7 +72,7 @@ GIL_RELEASED = """
 """
 
 
-@pytest.mark.parametrize("backend", ["c", "ctypes"])
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("where", ["process", "block"])
 @pytest.mark.parametrize("mode", ["raise", "warn", "log"])
 def test_an_allocation_without_the_gil_is_judged_on_its_own_thread(backend, where, mode):
@@ -153,7 +154,7 @@ FORKS = """
 """
 
 
-@pytest.mark.parametrize("backend", ["c", "ctypes"])
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_forty_forks_against_threads_inside_configure_enable_and_blocks(backend):
     done = run_child(FORKS, backend=backend, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from backends import HANDLER
 
 import numguard
 
@@ -75,7 +76,7 @@ print(json.dumps([np._core.multiarray.get_handler_name(), state.get("armed"), st
 def test_any_numguard_variable_arms_with_mode_raise(site_dir, variable, value):
     done = start(PROBE, [site_dir], pythonpath=str(TREE.parent), **{variable: value})
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout.splitlines()[-1]) == ["numguard_backstop", True, "raise", 1]
+    assert json.loads(done.stdout.splitlines()[-1]) == [HANDLER, True, "raise", 1]
 
 
 @pytest.mark.parametrize("variables", [{}, {"NUMGUARD_MODE": "off", "NUMGUARD_LIMIT": "1MiB"},
@@ -102,7 +103,7 @@ def test_an_invalid_value_is_one_line_and_the_program_runs_armed(site_dir, varia
         print("ran", np._core.multiarray.get_handler_name())
     """, [site_dir], pythonpath=str(TREE.parent), **{variable: value})
     assert done.returncode == 0
-    assert done.stdout.split() == ["ran", "numguard_backstop"]
+    assert done.stdout.split() == ["ran", HANDLER]
     (line,) = done.stderr.splitlines()
     assert line.startswith(f"numguard: {variable}={value!r} is not valid") and ": expected " in line
     assert accepted in line and line.endswith("(the default) instead.")
@@ -139,7 +140,7 @@ def test_an_editable_install_whose_folder_moved_says_so_in_one_line(tmp_path):
     both = [lib, tmp_path / "lib64" / "site-packages"]  # what site reads in a venv
     armed = start(PROBE, both, pythonpath=None, NUMGUARD_MODE="raise")
     assert armed.returncode == 0, armed.stderr
-    assert json.loads(armed.stdout.splitlines()[-1]) == ["numguard_backstop", True, "raise", 1]
+    assert json.loads(armed.stdout.splitlines()[-1]) == [HANDLER, True, "raise", 1]
 
     source.rename(tmp_path / "moved")
     done = start("""

@@ -14,6 +14,7 @@ import sys
 import textwrap
 
 import pytest
+from backends import needs_c
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
@@ -107,7 +108,7 @@ STRESS = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize("backend, rounds", [("c", 12), ("ctypes", 3)])
+@pytest.mark.parametrize("backend, rounds", [pytest.param("c", 12, marks=needs_c), ("ctypes", 3)])
 def test_numpy_under_the_backstop(backend, rounds):
     env = {k: v for k, v in os.environ.items() if not k.startswith("NUMGUARD_")}
     env["NUMGUARD_BACKSTOP_BACKEND"] = backend

@@ -17,11 +17,12 @@ import sys
 import textwrap
 
 import pytest
+from backends import BACKENDS, DEFAULT
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="signals, Linux")
 
 
-def run(code: str, backend: str = "c", timeout: float = 120) -> subprocess.CompletedProcess:
+def run(code: str, backend: str = DEFAULT, timeout: float = 120) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NUMGUARD_")}
     env["NUMGUARD_BACKSTOP_BACKEND"] = backend
     # The child starts with Python's default Ctrl-C (a test run started in the background
@@ -36,7 +37,7 @@ def last_json(done: subprocess.CompletedProcess):
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.parametrize("backend", ["c", "ctypes"])
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_ctrl_c_stops_a_loop_of_refused_allocations_ten_times_out_of_ten(backend):
     # The issue's reproducer, interrupted by a real SIGINT ten times over.
     done = run("""
@@ -61,7 +62,7 @@ def test_ctrl_c_stops_a_loop_of_refused_allocations_ten_times_out_of_ten(backend
     assert last_json(done) == 10
 
 
-@pytest.mark.parametrize("backend", ["c", "ctypes"])
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_no_allocation_slips_through_while_sigint_keeps_arriving(backend):
     # 182 of 200 allocations of 160 KB were allowed inside a 100 KiB block when a timer
     # kept sending SIGINT; a handler that swallows the interrupt counts it and goes on.
@@ -183,7 +184,7 @@ def test_in_warn_and_log_modes_a_failed_judgement_allows_and_says_so(mode):
     assert len(hooked) == 1 and "could not judge a NumPy allocation of 7.6 MiB" in hooked[0]
 
 
-@pytest.mark.parametrize("backend", ["c", "ctypes"])
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_ctrl_c_among_small_allocations_is_a_clean_keyboard_interrupt(backend):
     # Found while fixing #21.1: under the ctypes fallback a Ctrl-C pending when NumPy
     # allocated was raised at the callback's first line, and NumPy got an uninitialised

@@ -18,7 +18,7 @@ _INSTALLED = any(e.value == "numguard.pytest_plugin"
                  for e in importlib.metadata.entry_points(group="pytest11"))
 PLUGIN = () if _INSTALLED else ("-p", "numguard.pytest_plugin")
 RUN = (*PLUGIN, "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:benchmark")
-README = Path(__file__).resolve().parent.parent / "README.md"
+GUIDE = Path(__file__).resolve().parent.parent / "docs" / "integrations" / "pytest.md"
 
 
 def line_of(source: str, text: str, after: str = "") -> int:
@@ -276,12 +276,15 @@ def test_fixtures_are_passed_to_every_toy_run(pytester):
 
 
 def readme_incident_test() -> tuple[str, list[str]]:
-    """The pytest example of README's "Production size from toy data" and the report
-    shown under it, as printed there."""
-    text = README.read_text()
-    section = text[text.index("**Production size from toy data.**"):]
-    found = re.search(r"```python\n(.*?)```\n\n```\n(.*?)```", section, re.S)
-    return found.group(1), found.group(2).splitlines()
+    """The incident test of the pytest guide's "Production size from toy data" (the
+    README's until the docs site) and the scaling report shown under it, as printed there."""
+    text = GUIDE.read_text()
+    section = text[text.index("## Production size from toy data"):]
+    found = re.search(r"```python\n(.*?)```\n\n```console\n\$ [^\n]*\n(.*?)```", section, re.S)
+    shown = found.group(2).splitlines()
+    start = next(i for i, line in enumerate(shown) if line.startswith("numguard scaling:"))
+    end = next(i for i, line in enumerate(shown) if line.startswith("within the limit"))
+    return found.group(1), [*shown[start:end + 1], "  ..."]
 
 
 def test_the_readme_incident_test_fails_with_the_production_projection(pytester):
