@@ -41,6 +41,9 @@ REJECTED = [
     pytest.param(np.linspace, (0, 1, 2**62), {}, id="linspace too big"),
     pytest.param(np.tril, (np.array(1.0),), {}, id="tril of 0-d (TypeError)"),
     pytest.param(np.broadcast_to, (G[:1], (2**62,)), {}, id="a broadcast view too big"),
+    # the fuzz (seed 424242): with optimize, the BLAS step's matmul refuses the cast
+    pytest.param(np.einsum, ("ij,ij->", np.ones((2, 3), "f4"), np.ones((2, 3), "c16")),
+                 {"optimize": "greedy", "dtype": "f8"}, id="einsum optimized: matmul's error"),
 ]
 
 
@@ -73,6 +76,12 @@ RUN = [
                    id=f"vector_norm of 3-d {kwargs}")
       for kwargs in ({"ord": 1}, {"ord": 0}, {"ord": np.inf, "axis": (0, 2)},
                      {"ord": 3, "axis": (0, 1)}, {"ord": -np.inf, "keepdims": True})],
+    # optimize contracts through matmul (same_kind casting), where c_einsum casts safely
+    pytest.param(np.einsum, ("ij,jk->ik", np.ones((3, 4)), np.ones((4, 5))),
+                 {"optimize": True, "dtype": "f4"}, id="einsum optimized: a same_kind cast"),
+    # a diagonal is a view: NumPy keeps the operand's dtype, whatever dtype= asks
+    pytest.param(np.einsum, ("ii->i", np.ones((3, 3), "c16")),
+                 {"dtype": "f4", "casting": "unsafe"}, id="einsum view ignores dtype"),
 ]
 
 

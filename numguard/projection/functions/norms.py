@@ -46,8 +46,8 @@ def norm(func: Any, /, x: Any, ord: Any = None, axis: Any = None,  # noqa: A002
     else:
         shape = tuple(n for i, n in enumerate(x.shape) if i not in axes)
     result = math.prod(shape) * dtype.itemsize
-    return build(func, (shape,), (dtype,), (x,),
-                 peak=copy + _work(x, ord, axis, axes, work, bool(copy)) + result)
+    held, outside = _work(x, ord, axis, axes, work, bool(copy))
+    return build(func, (shape,), (dtype,), (x,), peak=copy + held + result, outside=outside)
 
 
 def _check_minimum(shape: tuple, ord: Any, axes: tuple) -> None:
@@ -62,8 +62,10 @@ def _check_minimum(shape: tuple, ord: Any, axes: tuple) -> None:
                          "identity")
 
 
-def _work(x: Any, ord: Any, axis: Any, axes: tuple, work: np.dtype, copied: bool) -> int:
-    """Bytes norm holds beside its result and its float copy."""
+def _work(x: Any, ord: Any, axis: Any, axes: tuple, work: np.dtype, copied: bool
+          ) -> tuple[int, int]:
+    """Bytes norm holds beside its result and its float copy, and how many of them
+    LAPACK holds outside NumPy's allocator (the singular values' workspace)."""
     size, ndim = x.size, x.ndim
     real = real_of(work) if work.kind != "O" else work
     whole = size * real.itemsize
@@ -74,20 +76,21 @@ def _work(x: Any, ord: Any, axis: Any, axes: tuple, work: np.dtype, copied: bool
                                       else 2) if complex_ else whole
     if axis is None and (ord is None or (ord in ("f", "fro") and ndim == 2)
                          or (ord == 2 and ndim == 1)):
-        return 0 if copied or not ravel_copies(x, "K") else size * work.itemsize
+        return (0 if copied or not ravel_copies(x, "K") else size * work.itemsize), 0
     if len(axes) == 1:
         if ord == 0:
-            return size + whole
+            return size + whole, 0
         if ord is None or ord == 2:
-            return squares
-        return whole
+            return squares, 0
+        return whole, 0
     if ord in (2, -2, "nuc"):
         moved = np.moveaxis(data_free(x.shape, work), axes, (-2, -1))
-        return svd(np.linalg.svd, moved, compute_uv=False).peak
+        values = svd(np.linalg.svd, moved, compute_uv=False)
+        return values.peak, values.outside
     if ord in (None, "fro", "f"):
-        return squares
+        return squares, 0
     row = x.shape[axes[0] if ord in (1, -1) else axes[1]] or 1
-    return whole + whole // row  # |x|, and its sum along one axis
+    return whole + whole // row, 0  # |x|, and its sum along one axis
 
 
 @projects(np.linalg.vector_norm)

@@ -223,16 +223,21 @@ def einsum(func: Any, /, *operands: Any, out: Any = None, optimize: Any = False,
     # resolves the same dtype quietly (other castings refuse it, warning-free)
     stand_ins = [np.empty((0,) * op.ndim, quiet(op.dtype, target) if casting == "unsafe"
                           and target is not None else op.dtype) for op in arrays]
-    dtype = np.einsum(f"{inputs}->{output}", *stand_ins, dtype=kwargs.get("dtype"),
-                      casting=casting).dtype
+    # with `optimize`, NumPy contracts pair by pair (BLAS steps through matmul, whose
+    # casting and errors differ from c_einsum's): the stand-ins follow the real path
+    optimized = optimize is not False and len(arrays) > 1
+    path = np.einsum_path(*operands, optimize=optimize)[0] if optimized else False
+    given = {k: kwargs[k] for k in ("dtype", "casting") if k in kwargs}
+    dtype = np.einsum(f"{inputs}->{output}", *stand_ins, optimize=path, **given).dtype
     if out is not None:
         dtype = out.dtype
     # an out= that overlaps an operand is written through a copy of its own
     overlap = math.prod(shape) * dtype.itemsize if out is not None and any(
         np.may_share_memory(out, op) for op in arrays) else 0
     if len(arrays) == 1 and out is None and set(output) == set(inputs):
-        # nothing summed: a transpose or a diagonal, which NumPy returns as a view
-        return build(func, (shape,), (dtype,), tuple(arrays), view=True)
+        # nothing summed: a transpose or a diagonal, which NumPy returns as a view (of
+        # the operand's own dtype, whatever dtype= asked)
+        return build(func, (shape,), (arrays[0].dtype,), tuple(arrays), view=True)
     nbytes = 0 if out is not None else math.prod(shape) * dtype.itemsize
     peak = nbytes
     if optimize is not False and len(arrays) > 1:

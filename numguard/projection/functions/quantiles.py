@@ -147,10 +147,32 @@ def nanpercentile(func: Any, /, a: Any, q: Any, axis: Any = None, out: Any = Non
     x = r.a
     if x.size == 0:  # np.nanmean: no q axis
         return result_estimate(func, reduced(np.nanmean, x, axis, out, keepdims, {}))
+    if weights is None and out is None and np.ndim(q) > 1:
+        r = r._replace(shape=_nan_quantile_shape(r, np.shape(q), keepdims))
     work = _quantile_work(r, q, 0, True, method, weights) if axis is None else (
         r.length * (x.dtype.itemsize * 2 + 9 + 8 * (weights is not None)))
     return result_estimate(func, r, extra=_joined(x, axis) + _nan_slices(
         r, axis, overwrite_input, work))
+
+
+def _nan_quantile_shape(r: Reduced, q_shape: tuple[int, ...], keepdims: Any
+                        ) -> tuple[int, ...]:
+    """The result's shape as NumPy's nan* quantiles build it, replayed on a zero-strided
+    stand-in (nothing allocated). Over several axes but not all, _ureduce merges them
+    into a last axis (axis=-1), and _nanquantile_ureduce_func moves the q axes "from
+    axis + i": [-1, 0, 1, ...], so a q of two or more dimensions lands out of order (its
+    last dimension first, then the kept axes'), unlike np.quantile's q.shape + kept."""
+    a, axes = r.a, r.axes
+    keep = [i for i in range(a.ndim) if i not in axes]
+    if len(axes) < 2 or not keep:
+        return r.shape
+    applied = tuple(a.shape[i] for i in keep) + tuple(q_shape)  # np.apply_along_axis(-1)
+    stand = np.lib.stride_tricks.as_strided(np.zeros(1, bool), applied, (0,) * len(applied))
+    result = np.moveaxis(stand, [-1 + i for i in range(len(q_shape))], range(len(q_shape)))
+    if keepdims is not NV and keepdims:
+        result = result[(Ellipsis,) + tuple(np.newaxis if i in axes else slice(None)
+                                            for i in range(a.ndim))]
+    return result.shape
 
 
 def _nan_slices(r: Reduced, axis: Any, overwrite_input: Any, work: int) -> int:
