@@ -1,10 +1,11 @@
 """The small-array shortcut of GuardedArray's allocating methods is a bound on the peak.
 
 A method with `bytes_per_element` skips projection when `a.size` elements of that many
-bytes (plus one copy of the input where `copies_input`) fit under the small bound. Once
-projections modelled temporaries (the contiguous copy of a strided or non-last-axis
-arg-reduction, round's scaled values), a bound of the result alone let guard(limit=...)
-run a call whose projected peak was over the limit. Every registered method with the
+bytes (plus one copy of the input where `copies_input`, and `scratch_per_element`) fit
+under the small bound. Once projections modelled temporaries (the contiguous copy of a
+strided or non-last-axis arg-reduction, a sort's lane buffers, round's scaled values), a
+bound of the result alone let guard(limit=...) run a call whose projected peak was over
+the limit. Every registered method with the
 shortcut is checked against its own projection across dtypes, layouts and arguments.
 """
 
@@ -39,8 +40,7 @@ def layouts(dtype):
 
 
 def small_bound(method, a):
-    per_element = method.bytes_per_element or a.itemsize
-    return a.size * (per_element + (a.itemsize if method.copies_input else 0))
+    return method.small_peak(a.size, a.itemsize)
 
 
 @pytest.mark.parametrize("name", SHORTCUT)

@@ -143,8 +143,7 @@ def _guarded(name: str, method: Any = None) -> Any:
     own class's) on the guarded array itself."""
     method = getattr(_ndarray, name) if method is None else method
     project = METHODS[name].project
-    per_element = METHODS[name].bytes_per_element
-    copies_input = METHODS[name].copies_input
+    small_peak = METHODS[name].small_peak
 
     def override(self: Any, /, *args: Any, **kwargs: Any) -> Any:
         settings: _settings.Scope | _settings.Settings | None = _scoped_get()  # the Scope: not kept in a local (see settings.Scope)
@@ -154,8 +153,7 @@ def _guarded(name: str, method: Any = None) -> Any:
         # backstop to judge.
         allowed: int | None = None
         if settings.mode != "off":
-            small = (None if per_element is None else self.size * (
-                (per_element or self.itemsize) + (self.itemsize if copies_input else 0)))
+            small = small_peak(self.size, self.itemsize)
             if small is not None and small <= small_bound(settings):
                 allowed = small
             else:

@@ -306,12 +306,20 @@ def lane_buffers(a: np.ndarray, axis: Any) -> int:
     if a.ndim == 0 or a.size == 0:
         return 0
     if axis is None:
-        return 0 if a.ndim == 1 or a.flags.c_contiguous else a.size * a.itemsize
+        if a.ndim > 1 and not a.flags.c_contiguous:  # the ravel copies (in a's byte order)
+            copy = a.size * a.itemsize
+            return copy + (0 if a.dtype.isnative else copy)
+        return _lane_values(a, a.size, a.strides[0] if a.ndim == 1 else a.itemsize)
     axis = normalize_axis_index(axis, a.ndim)
     length = a.shape[axis]
-    packed = a.strides[axis] == a.itemsize or length == 1
-    values = 0 if packed and a.flags.aligned and a.dtype.isnative else length * a.itemsize
+    values = _lane_values(a, length, a.strides[axis])
     return values + (0 if axis == a.ndim - 1 else length * _INTP.itemsize)
+
+
+def _lane_values(a: np.ndarray, length: int, stride: int) -> int:
+    """A lane's values buffer: needed unless packed, aligned and native."""
+    packed = stride == a.itemsize or length == 1
+    return 0 if packed and a.flags.aligned and a.dtype.isnative else length * a.itemsize
 
 
 def _sort_shape(a: np.ndarray, axis: Any) -> tuple[int, ...]:
@@ -409,8 +417,20 @@ class MethodProjection(NamedTuple):
     """The peak may also hold one copy of the input (a.size elements of a.itemsize):
     an arg-reduction or sort along an axis that is not the last, contiguous one, or
     round's scaled values. The small-array bound then adds it."""
+    scratch_per_element: int = 0
+    """Bytes per element of scratch the peak may also hold, whatever the dtype: a
+    sort's index buffer for a lane that is not the last axis, round's float64 values
+    for integers rounded to tens. The small-array bound then adds it."""
     is_property: bool = False
     """An attribute (`a.imag`), not a method."""
+
+    def small_peak(self, size: int, itemsize: int) -> int | None:
+        """A bound on the peak of this method on `size` elements of `itemsize` bytes,
+        without projecting (None: not bounded by the size)."""
+        if self.bytes_per_element is None:
+            return None
+        return size * ((self.bytes_per_element or itemsize) + self.scratch_per_element
+                       + (itemsize if self.copies_input else 0))
 
 
 _M = MethodProjection
@@ -426,7 +446,7 @@ METHODS: dict[str, MethodProjection] = {
     "reshape": _M(reshape, bytes_per_element=0),
     "resize": _M(resize, rejects=resize_rejects),
     "byteswap": _M(byteswap, bytes_per_element=0),
-    "round": _M(round_, bytes_per_element=0, copies_input=True),
+    "round": _M(round_, bytes_per_element=0, copies_input=True, scratch_per_element=8),
     "tobytes": _M(tobytes, bytes_per_element=0),
     "tolist": _M(tolist),
     "dumps": _M(dumps),
@@ -438,8 +458,10 @@ METHODS: dict[str, MethodProjection] = {
     "choose": _M(selection.choose, rejects=selection.choose_rejects),
     "searchsorted": _M(selection.searchsorted, rejects=selection.searchsorted_rejects),
     "nonzero": _M(selection.nonzero, refine=selection.nonzero_exact),
-    "argsort": _M(argsort, bytes_per_element=8, copies_input=True),
-    "argpartition": _M(argpartition, bytes_per_element=8, copies_input=True),
+    "argsort": _M(argsort, bytes_per_element=8, copies_input=True,
+                     scratch_per_element=8),
+    "argpartition": _M(argpartition, bytes_per_element=8, copies_input=True,
+                     scratch_per_element=8),
     "argmax": _M(argmax, bytes_per_element=8, copies_input=True),
     "argmin": _M(argmin, bytes_per_element=8, copies_input=True),
     "dot": _M(dot),
