@@ -63,15 +63,17 @@ def __getattr__(name: str) -> Any:
 
 
 _project_call: Any = None
+_binary_fast_path: Any = None
+_UFUNC = np.ufunc
 
 
 def _load_project_call() -> Any:
     """The ufunc-call projection, imported on first use (arming stays cheap) and then
     kept: an import statement on every call would cost a microsecond."""
-    global _project_call
-    from .ufunc_call import project_call
+    global _project_call, _binary_fast_path
+    from .ufunc_call import binary_fast_path, project_call
 
-    _project_call = project_call
+    _project_call, _binary_fast_path = project_call, binary_fast_path
     return project_call
 
 
@@ -85,7 +87,11 @@ def estimate(op: Any, /, *args: Any, **kwargs: Any) -> Estimate:
     known before running (a user callback's result, a text stream's length), a
     TypeError that says why.
     """
-    if isinstance(op, np.ufunc):
+    if type(op) is _UFUNC:  # (np.ufunc cannot be subclassed)
+        if len(args) == 2 and not kwargs and _binary_fast_path is not None:
+            fast = _binary_fast_path(op, args[0], args[1])  # the hot path, one frame
+            if fast is not None:
+                return fast
         return (_project_call or _load_project_call())(op, args, kwargs)
     owner = getattr(op, "__self__", None)
     if isinstance(owner, np.ufunc):

@@ -24,14 +24,14 @@ _CALL_KEYWORDS = frozenset(
 )
 _GUFUNC_KEYWORDS = (_CALL_KEYWORDS - {"where"}) | {"axes", "axis", "keepdims"}
 _ndarray = np.ndarray
-_fast_cache: dict[tuple, np.dtype] = {}
+_fast_cache: dict[tuple, np.dtype | None] = {}
 
 
 def project_call(ufunc: np.ufunc, args: tuple, kwargs: dict) -> Estimate:
     """Project `ufunc(*args, **kwargs)`: its results, and the temporary NumPy makes of
     an output that overlaps an input."""
-    if not kwargs and len(args) == 2 and ufunc.nin == 2 and ufunc.nout == 1:
-        fast = _binary_fast_path(ufunc, args[0], args[1])
+    if not kwargs and len(args) == 2:
+        fast = binary_fast_path(ufunc, args[0], args[1])
         if fast is not None:
             return fast
     nin, nout = ufunc.nin, ufunc.nout
@@ -124,14 +124,13 @@ def _elementwise_shapes(in_shapes: tuple, outs: tuple, kwargs: dict) -> tuple:
     return (result,) * len(outs), stretched
 
 
-def _binary_fast_path(ufunc: np.ufunc, a: Any, b: Any) -> Estimate | None:
+def binary_fast_path(ufunc: np.ufunc, a: Any, b: Any) -> Estimate | None:
     """No keywords, two operands of one shape or one array and one Python scalar.
 
-    The hot path of every guarded `a + b` and `a * 2.5`. Anything else (broadcasting,
-    keywords, gufuncs, object or string results) takes the general path.
+    The hot path of every guarded `a + b` and `a * 2.5`, and of `estimate(np.add, a,
+    b)`: the record is made here, in one frame. Anything else (broadcasting, keywords,
+    gufuncs, object or string results) takes the general path (None).
     """
-    if ufunc.signature is not None:
-        return None
     if isinstance(a, _ndarray):
         shape = a.shape
         a_key = a.dtype
@@ -139,10 +138,18 @@ def _binary_fast_path(ufunc: np.ufunc, a: Any, b: Any) -> Estimate | None:
             if b.shape != shape:
                 return None
             b_key = b.dtype
-        else:
-            b_key = _weak_key(b)
-            if b_key is None:
+            try:
+                out_dtype = _fast_cache[(ufunc, a_key, b_key)]
+            except KeyError:
+                out_dtype = _resolve(ufunc, a, b, a_key, b_key)
+            if out_dtype is None:
                 return None
+            return _new(Estimate, (ufunc, "__call__", (shape,), (out_dtype,),
+                                   a.size * out_dtype.itemsize, True, (shape, shape),
+                                   (a_key, b_key), (), True, 0, "", 0))
+        b_key = _weak_key(b)
+        if b_key is None:
+            return None
         size = a.size
     elif isinstance(b, _ndarray):
         a_key = _weak_key(a)
@@ -153,17 +160,32 @@ def _binary_fast_path(ufunc: np.ufunc, a: Any, b: Any) -> Estimate | None:
         size = b.size
     else:
         return None
-    key = (ufunc, a_key, b_key)
     try:
-        out_dtype = _fast_cache[key]
+        out_dtype = _fast_cache[(ufunc, a_key, b_key)]
     except KeyError:
-        out_dtype = call_dtypes(ufunc, (a, b), (None,), {})[0]
-        if len(_fast_cache) >= 1024:
-            _fast_cache.clear()
-        _fast_cache[key] = out_dtype
-    if out_dtype.kind in "OT":
+        out_dtype = _resolve(ufunc, a, b, a_key, b_key)
+    if out_dtype is None:
         return None
     return build_elementwise(ufunc, shape, out_dtype, a, b, size * out_dtype.itemsize)
+
+
+def _resolve(ufunc: Any, a: Any, b: Any, a_key: Any, b_key: Any) -> np.dtype | None:
+    """The result dtype, resolved by NumPy's rules once per (ufunc, keys) and cached;
+    None (cached too) where the fast path does not apply: not a binary element-wise
+    ufunc, or an object or string result."""
+    if not isinstance(ufunc, np.ufunc) or ufunc.nin != 2 or ufunc.nout != 1 or (
+            ufunc.signature is not None):
+        return None
+    out_dtype: np.dtype | None = call_dtypes(ufunc, (a, b), (None,), {})[0]
+    if out_dtype is not None and out_dtype.kind in "OT":
+        out_dtype = None
+    if len(_fast_cache) >= 1024:
+        _fast_cache.clear()
+    _fast_cache[(ufunc, a_key, b_key)] = out_dtype
+    return out_dtype
+
+
+_new = tuple.__new__
 
 
 def _weak_key(value: Any) -> Any:
