@@ -62,6 +62,8 @@ def test_a_child_forked_while_every_registered_lock_is_held_can_take_each_one():
         import json, os, threading, time
         import numpy as np, numguard
         from numguard import forksafe
+        # every module that owns a lock, loaded (numguard loads most on first use)
+        import numguard.backstop, numguard.guarded.array, numguard.memory.monitor
         try:
             from numguard.dask.plugin import _process  # ProcessArming owns one
         except ImportError:  # without the dask extra

@@ -17,7 +17,7 @@ import sys
 import textwrap
 
 import pytest
-from backends import BACKENDS, DEFAULT
+from backends import BACKENDS, DEFAULT, needs_c
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="signals, Linux")
 
@@ -93,7 +93,15 @@ def test_no_allocation_slips_through_while_sigint_keeps_arriving(backend):
     assert last_json(done) == [0, 200, True]
 
 
-def test_at_the_recursion_limit_nothing_is_allowed_plain_or_wrapped():
+@pytest.mark.parametrize("backend", [
+    pytest.param("c", marks=needs_c),
+    pytest.param("ctypes", marks=pytest.mark.xfail(
+        strict=False, reason="a ctypes callback that cannot start (the recursion limit "
+        "reached before its first line) hands NumPy an undefined pointer: ctypes leaves "
+        "the return value unset, and no Python code of numguard runs to refuse. Only the "
+        "fallback used where numguard was built without a C compiler")),
+])
+def test_at_the_recursion_limit_nothing_is_allowed_plain_or_wrapped(backend):
     # sys.setrecursionlimit(200); at depth ~192 inside guard(limit="1MiB"), np.ones(10**6)
     # and wrap(np.ones(1)).repeat(10**6) used to be allowed.
     done = run("""
@@ -125,7 +133,7 @@ def test_at_the_recursion_limit_nothing_is_allowed_plain_or_wrapped():
                 except RecursionError:
                     seen[depth] = "too deep to call"
         print(json.dumps(seen))
-    """)
+    """, backend)
     seen = last_json(done)
     assert not [depth for depth, outcome in seen.items()
                 if isinstance(outcome, list) and "allowed" in outcome], seen

@@ -109,7 +109,7 @@ def _failed(nbytes: int, error: BaseException) -> int:
     return 0 if refuse else ALLOW
 
 
-def _follow(result: int | None, ptr: int | None, verdict: int) -> int | None:
+def _follow(result: int | None, ptr: int | None, verdict: int) -> None:
     """Follow the buffer whose growth was reported (np.fromstring reports once)."""
     if result:
         grown = getattr(_local, "grown", None)
@@ -117,7 +117,12 @@ def _follow(result: int | None, ptr: int | None, verdict: int) -> int | None:
             _local.grown = result
         elif result == grown:
             _local.grown = None
-    return result
+
+
+def _interrupted(error: BaseException) -> None:
+    """A KeyboardInterrupt caught in a callback is delivered again soon after."""
+    if isinstance(error, KeyboardInterrupt):
+        _interrupts.soon()
 
 
 def _build(original: _Handler) -> tuple[_Handler, tuple[object, ...]]:
@@ -126,45 +131,61 @@ def _build(original: _Handler) -> tuple[_Handler, tuple[object, ...]]:
     call_calloc = _CALL_CALLOC(inner.calloc)
     call_realloc = _CALL_REALLOC(inner.realloc)
 
+    # Each callback returns what the wrapped function returned, or None (NumPy is told
+    # the request failed) where that function did not run: `result` is set only once it
+    # has, and nothing after it (following the buffer, a RecursionError, a Ctrl-C) can
+    # lose it. A realloc that moved the buffer must never be answered with NULL: NumPy
+    # would keep, and later free, a buffer already freed. Nothing may escape into C:
+    # ctypes leaves the return value of a callback that raises undefined.
+
     def malloc(ctx, size):
+        result = None
         try:
             if _interrupts.pending:
                 _interrupts.ensure_deliverer()
-            if not _asks(size):
-                return _follow(call_malloc(ctx, size), None, 0)
-            verdict = _verdict(size, KIND_MALLOC, False)
+            verdict = _verdict(size, KIND_MALLOC, False) if _asks(size) else ALLOW
             if verdict & ALLOW:
-                return _follow(call_malloc(ctx, size), None, verdict)
+                result = call_malloc(ctx, size)
+                _follow(result, None, verdict)
         except BaseException as error:  # noqa: BLE001 - nothing may escape into C
-            if isinstance(error, KeyboardInterrupt):
-                _interrupts.soon()
-        return None
+            try:
+                _interrupted(error)
+            except BaseException:  # noqa: BLE001, S110
+                pass
+        return result
 
     def calloc(ctx, nelem, elsize):
+        result = None
         try:
             size = nelem * elsize
-            if not _asks(size):
-                return _follow(call_calloc(ctx, nelem, elsize), None, 0)
-            verdict = _verdict(size, KIND_CALLOC, False)
+            verdict = _verdict(size, KIND_CALLOC, False) if _asks(size) else ALLOW
             if verdict & ALLOW:
-                return _follow(call_calloc(ctx, nelem, elsize), None, verdict)
+                result = call_calloc(ctx, nelem, elsize)
+                _follow(result, None, verdict)
         except BaseException as error:  # noqa: BLE001 - nothing may escape into C
-            if isinstance(error, KeyboardInterrupt):
-                _interrupts.soon()
-        return None
+            try:
+                _interrupted(error)
+            except BaseException:  # noqa: BLE001, S110
+                pass
+        return result
 
     def realloc(ctx, ptr, new_size):
+        result = None
         try:
-            if not _asks(new_size):
-                return _follow(call_realloc(ctx, ptr, new_size), ptr, 0)
-            repeat = bool(ptr) and ptr == getattr(_local, "grown", None)
-            verdict = _verdict(new_size, KIND_REALLOC, repeat)
+            if _asks(new_size):
+                repeat = bool(ptr) and ptr == getattr(_local, "grown", None)
+                verdict = _verdict(new_size, KIND_REALLOC, repeat)
+            else:
+                verdict = ALLOW
             if verdict & ALLOW:
-                return _follow(call_realloc(ctx, ptr, new_size), ptr, verdict)
+                result = call_realloc(ctx, ptr, new_size)
+                _follow(result, ptr, verdict)
         except BaseException as error:  # noqa: BLE001 - nothing may escape into C
-            if isinstance(error, KeyboardInterrupt):
-                _interrupts.soon()
-        return None
+            try:
+                _interrupted(error)
+            except BaseException:  # noqa: BLE001, S110
+                pass
+        return result
 
     callbacks = (_MALLOC(malloc), _CALLOC(calloc), _REALLOC(realloc))
     handler = _Handler()

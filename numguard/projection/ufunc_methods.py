@@ -6,6 +6,7 @@ list, so a wrong argument fails with the same TypeError NumPy raises.
 
 from __future__ import annotations
 
+import math
 import operator
 from typing import Any
 
@@ -106,6 +107,8 @@ def _accumulate(ufunc: np.ufunc, args: tuple, kwargs: dict) -> Estimate:
     if out is not None:  # an elementwise loop: out=a is safe, out=a[::-1] is copied
         copies += overlap_copy_nbytes((array,), (out,), (loop[0],), elementwise=True,
                                       trivial=False)
+        if out.dtype != loop[0]:  # accumulated in the loop's dtype, then cast into out
+            copies += array.size * loop[0].itemsize
     return _record(ufunc, "accumulate", shape, loop[0], out, array, copies)
 
 
@@ -139,6 +142,8 @@ def _reduceat(ufunc: np.ufunc, args: tuple, kwargs: dict) -> Estimate:
         raise ValueError(f"output shape {out.shape} does not match the result shape {result}")
     # like accumulate, reduceat casts without buffers: a whole copy in the loop's dtype
     cast = array.size * loop[1].itemsize if array.dtype != loop[1] else 0
+    if out is not None and out.dtype != loop[0]:  # reduced in the loop's dtype, then cast
+        cast += math.prod(result) * loop[0].itemsize
     return _record(ufunc, "reduceat", result, loop[0], out, array, cast)
 
 
