@@ -173,12 +173,13 @@ def _resolve(ufunc: Any, a: Any, b: Any, a_key: Any, b_key: Any) -> np.dtype | N
     """The result dtype, resolved by NumPy's rules once per (ufunc, keys) and cached;
     None (cached too) where the fast path does not apply: not a binary element-wise
     ufunc, or an object or string result."""
-    if not isinstance(ufunc, np.ufunc) or ufunc.nin != 2 or ufunc.nout != 1 or (
-            ufunc.signature is not None):
+    if not isinstance(ufunc, np.ufunc):
         return None
-    out_dtype: np.dtype | None = call_dtypes(ufunc, (a, b), (None,), {})[0]
-    if out_dtype is not None and out_dtype.kind in "OT":
-        out_dtype = None
+    out_dtype: np.dtype | None = None
+    if ufunc.nin == 2 and ufunc.nout == 1 and ufunc.signature is None:
+        out_dtype = call_dtypes(ufunc, (a, b), (None,), {})[0]
+        if out_dtype is not None and out_dtype.kind in "OT":
+            out_dtype = None
     if len(_fast_cache) >= 1024:
         _fast_cache.clear()
     _fast_cache[(ufunc, a_key, b_key)] = out_dtype
