@@ -1,4 +1,8 @@
-"""Fixtures shared by the guard's test files: the process defaults around each test."""
+"""Fixtures shared by the test files: the process defaults around each test, and a
+site-packages folder holding the start-up .pth."""
+
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -21,3 +25,13 @@ def restored_defaults():
     numguard.configure(mode=before.mode, limit=before.limit, inflation=before.inflation,
                        rank_promotion=before.rank_promotion)
     assert numguard.get_settings() == before
+
+
+@pytest.fixture
+def site_dir(tmp_path: Path) -> Path:
+    """A site-packages folder holding only this tree's numguard-backstop.pth (the
+    start-up tests run an interpreter that reads it)."""
+    folder = tmp_path / "site-packages"
+    folder.mkdir()
+    shutil.copy(Path(numguard.__file__).parent / "backstop" / "numguard-backstop.pth", folder)
+    return folder

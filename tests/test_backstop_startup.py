@@ -48,14 +48,6 @@ def start(code: str, site_dirs: list[Path], *, pythonpath: str | None, **variabl
     )
 
 
-@pytest.fixture
-def site_dir(tmp_path: Path) -> Path:
-    folder = tmp_path / "site-packages"
-    folder.mkdir()
-    shutil.copy(PTH, folder)
-    return folder
-
-
 PROBE = f"""
 import json, sys
 import numpy as np

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -30,7 +29,6 @@ from backends import HANDLER
 import numguard
 
 TREE = Path(numguard.__file__).parent
-PTH = TREE / "backstop" / "numguard-backstop.pth"
 NUMPY_SITE = str(Path(np.__file__).parent.parent)  # pytest, executing... are there too
 
 #: What an armed `import numpy` may load: what judges a request (by module prefix).
@@ -75,14 +73,6 @@ def start(code: str, site_dir: Path, cwd: Path | None = None, **variables: str):
         [sys.executable, "-S", "-c", prologue + textwrap.dedent(code)], check=False,
         capture_output=True, text=True, timeout=120, env=env, cwd=cwd or site_dir,
     )
-
-
-@pytest.fixture
-def site_dir(tmp_path: Path) -> Path:
-    folder = tmp_path / "site-packages"
-    folder.mkdir()
-    shutil.copy(PTH, folder)
-    return folder
 
 
 LOADED = """
