@@ -225,8 +225,10 @@ def einsum(func: Any, /, *operands: Any, out: Any = None, optimize: Any = False,
                           and target is not None else op.dtype) for op in arrays]
     # with `optimize`, NumPy contracts pair by pair (BLAS steps through matmul, whose
     # casting and errors differ from c_einsum's): the stand-ins follow the real path
-    optimized = optimize is not False and len(arrays) > 1
-    path = np.einsum_path(*operands, optimize=optimize)[0] if optimized else False
+    steps: list = []
+    if optimize is not False and len(arrays) > 1:  # the contraction order, found once
+        _, steps = np.einsum_path(*operands, optimize=optimize, einsum_call=True)  # type: ignore[arg-type, assignment]
+    path = ["einsum_path", *[step[0] for step in steps]] if steps else False
     given = {k: kwargs[k] for k in ("dtype", "casting") if k in kwargs}
     dtype = np.einsum(f"{inputs}->{output}", *stand_ins, optimize=path, **given).dtype
     if out is not None:
@@ -240,8 +242,7 @@ def einsum(func: Any, /, *operands: Any, out: Any = None, optimize: Any = False,
         return build(func, (shape,), (arrays[0].dtype,), tuple(arrays), view=True)
     nbytes = 0 if out is not None else math.prod(shape) * dtype.itemsize
     peak = nbytes
-    if optimize is not False and len(arrays) > 1:
-        _, steps = np.einsum_path(*operands, optimize=optimize, einsum_call=True)  # type: ignore[arg-type]
+    if steps:
         live = [0] * len(arrays)  # bytes of intermediates still alive, per operand slot
         peak = 0
         for number, step in enumerate(steps):
@@ -251,7 +252,7 @@ def einsum(func: Any, /, *operands: Any, out: Any = None, optimize: Any = False,
             new = nbytes if last else math.prod(sizes[c] for c in result_term) * dtype.itemsize
             peak = max(peak, sum(live) + new)
             for index in sorted(contracted, reverse=True):
-                live.pop(index)  # type: ignore[arg-type]
+                live.pop(index)
             live.append(new)
         peak = max(peak, nbytes)  # a model (BLAS paths may copy operands too)
     return build(func, (shape,), (dtype,), tuple(arrays), outs=(out,), peak=peak + overlap)
